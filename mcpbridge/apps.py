@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class McpBridgeConfig(AppConfig):
+    name = "mcpbridge"
+    verbose_name = "MCP bridge and data plane"

@@ -1,0 +1,3 @@
+from mcpbridge.models.sessions import McpSession
+
+__all__ = ["McpSession"]

@@ -1,0 +1,22 @@
+from tenants.models.api_keys import ApiKey
+from tenants.models.audit import AuditEvent
+from tenants.models.organizations import Organization, OrgMembership
+from tenants.models.plans import LimitOverride, Plan
+from tenants.models.policy_state import PolicyState
+from tenants.models.roles import Role
+from tenants.models.tenants import Membership, Tenant
+from tenants.models.usage import UsageCounter
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "LimitOverride",
+    "Membership",
+    "Organization",
+    "OrgMembership",
+    "Plan",
+    "PolicyState",
+    "Role",
+    "Tenant",
+    "UsageCounter",
+]

@@ -1,0 +1,15 @@
+from django.db import models
+
+
+class UsageCounter(models.Model):
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="usage_counters")
+    metric = models.CharField(max_length=64)
+    day = models.DateField()
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "metric", "day"], name="unique_usage_counter")]
+        ordering = ["-day", "metric"]
+
+    def __str__(self):
+        return f"{self.tenant_id} {self.metric} {self.day}: {self.value}"

@@ -1,0 +1,141 @@
+"""Raw API key -> Principal. Cached per key digest; the cache entry is valid while the policy version holds."""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants.limits import LIMIT_NAMES
+from tenants.models import ApiKey, LimitOverride, OrgMembership
+from tenants.models.tenants import TenantStatus
+from tenants.policy.errors import ResolutionError, ResolutionFailure
+from tenants.policy.keys import digests_match, key_digest, parse_prefix
+from tenants.policy.principal import Context, OrgGrant, Principal
+from tenants.policy.version import policy_version
+
+logger = logging.getLogger(__name__)
+
+_CACHE_PREFIX = "policy:principal:"
+_TENANT_STATUS_FAILURES = {
+    TenantStatus.SUSPENDED: ResolutionFailure.TENANT_SUSPENDED,
+    TenantStatus.OFFBOARDING: ResolutionFailure.TENANT_OFFBOARDING,
+    TenantStatus.OFFBOARDED: ResolutionFailure.TENANT_OFFBOARDED,
+}
+_last_used_written: dict[str, float] = {}
+_last_used_lock = threading.Lock()
+
+
+def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
+    """Resolve a raw key to a principal in the key's default context, or in `org` when given.
+
+    Raises ResolutionError for unknown, revoked or expired keys, inactive users and tenants that
+    are not active; ContextNotAllowed when `org` is not one of the caller's organizations.
+    """
+    prefix = parse_prefix(raw_key)
+    if prefix is None:
+        raise ResolutionError(ResolutionFailure.MALFORMED)
+    digest = key_digest(raw_key)
+    # Read the version before any data so that a concurrent change can only make the entry stale, never wrong.
+    version = policy_version()
+    cache_key = _CACHE_PREFIX + digest
+    snapshot = cache.get(cache_key)
+    if snapshot is None or snapshot[0] != version:
+        snapshot = (version, _build(prefix, digest, version))
+        cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
+    _, outcome = snapshot
+    if isinstance(outcome, Rejection):
+        raise ResolutionError(outcome.reason, tenant_id=outcome.tenant_id, key_prefix=prefix)
+    principal: Principal = outcome
+    if not digests_match(principal.key_digest, digest):
+        raise ResolutionError(ResolutionFailure.UNKNOWN)
+    if principal.key_expires_at is not None and principal.key_expires_at <= timezone.now():
+        raise ResolutionError(ResolutionFailure.EXPIRED, tenant_id=principal.tenant_id, key_prefix=prefix)
+    _touch_last_used(principal.api_key_id)
+    return principal.in_context(org) if org else principal
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A cacheable refusal (revoked key, suspended tenant...): known keys are few, so caching them is safe."""
+
+    reason: str
+    tenant_id: str
+
+
+def _build(prefix: str, digest: str, version: int) -> Principal | Rejection:
+    key = (
+        ApiKey.objects.select_related(
+            "membership__tenant__plan", "membership__user", "membership__role", "default_org"
+        )
+        .filter(prefix=prefix)
+        .first()
+    )
+    if key is None or not digests_match(key.digest, digest):
+        # Unknown keys are not cached: anyone can make up keys, and the cache must not fill with them.
+        raise ResolutionError(ResolutionFailure.UNKNOWN)
+    membership = key.membership
+    tenant = membership.tenant
+    if key.revoked_at is not None:
+        return Rejection(ResolutionFailure.REVOKED, str(tenant.id))
+    if not membership.user.is_active:
+        return Rejection(ResolutionFailure.USER_INACTIVE, str(tenant.id))
+    if tenant.status in _TENANT_STATUS_FAILURES:
+        return Rejection(_TENANT_STATUS_FAILURES[tenant.status], str(tenant.id))
+
+    limits = tenant.plan.limits()
+    limits.update(LimitOverride.objects.filter(tenant=tenant).values_list("limit", "value"))
+    grants = tuple(
+        OrgGrant(
+            org_id=str(om.organization_id),
+            org_slug=om.organization.slug,
+            org_name=om.organization.name,
+            role=om.role.slug,
+            role_capabilities=frozenset(om.role.capabilities),
+        )
+        for om in OrgMembership.objects.filter(membership=membership).select_related("organization", "role")
+    )
+    principal = Principal(
+        tenant_id=str(tenant.id),
+        tenant_slug=tenant.slug,
+        tenant_name=tenant.name,
+        tenant_status=tenant.status,
+        plan_slug=tenant.plan.slug,
+        user_id=membership.user_id,
+        username=membership.user.get_username(),
+        membership_id=str(membership.id),
+        api_key_id=str(key.id),
+        key_prefix=key.prefix,
+        key_digest=key.digest,
+        key_expires_at=key.expires_at,
+        role=membership.role.slug,
+        role_capabilities=frozenset(membership.role.capabilities),
+        key_scope=frozenset(key.scopes) if key.scopes else None,
+        org_grants=grants,
+        limits={name: limits[name] for name in LIMIT_NAMES},
+        policy_version=version,
+        context=Context.personal(),
+    )
+    if key.default_org_id and principal.find_org(str(key.default_org_id)):
+        principal = principal.in_context(str(key.default_org_id))
+    return principal
+
+
+def _touch_last_used(api_key_id: str) -> None:
+    """Write last_used_at at most once per API_KEY_LAST_USED_RESOLUTION seconds per key and process."""
+    now = time.monotonic()
+    resolution = settings.API_KEY_LAST_USED_RESOLUTION
+    with _last_used_lock:
+        if now - _last_used_written.get(api_key_id, -resolution - 1) < resolution:
+            return
+        _last_used_written[api_key_id] = now
+    stamp = timezone.now()
+    cutoff = stamp - timezone.timedelta(seconds=resolution)
+    # queryset.update sends no post_save, so this does not move the policy version.
+    ApiKey.objects.filter(pk=api_key_id).filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=cutoff)).update(
+        last_used_at=stamp
+    )

@@ -1,0 +1,61 @@
+"""Every write of the tenancy domain. Adapters (admin, APIs, MCP, commands) call these, never the ORM."""
+
+from tenants.services.actors import Actor
+from tenants.services.api_keys import api_key_issue, api_key_revoke, api_key_rotate, api_key_update
+from tenants.services.audit import audit_record
+from tenants.services.errors import ServiceError
+from tenants.services.memberships import (
+    membership_add,
+    membership_change_role,
+    membership_remove,
+    org_membership_add,
+    org_membership_change_role,
+    org_membership_remove,
+)
+from tenants.services.organizations import organization_create, organization_delete, organization_update
+from tenants.services.plans import plan_create, plan_update, tenant_limit_clear, tenant_limit_set
+from tenants.services.roles import role_create, role_delete, role_update
+from tenants.services.tenants import (
+    tenant_change_plan,
+    tenant_create,
+    tenant_mark_offboarded,
+    tenant_offboard,
+    tenant_resume,
+    tenant_suspend,
+    tenant_update,
+)
+from tenants.services.usage import usage_increment
+
+__all__ = [
+    "Actor",
+    "ServiceError",
+    "api_key_issue",
+    "api_key_revoke",
+    "api_key_rotate",
+    "api_key_update",
+    "audit_record",
+    "membership_add",
+    "membership_change_role",
+    "membership_remove",
+    "org_membership_add",
+    "org_membership_change_role",
+    "org_membership_remove",
+    "organization_create",
+    "organization_delete",
+    "organization_update",
+    "plan_create",
+    "plan_update",
+    "role_create",
+    "role_delete",
+    "role_update",
+    "tenant_change_plan",
+    "tenant_create",
+    "tenant_limit_clear",
+    "tenant_limit_set",
+    "tenant_mark_offboarded",
+    "tenant_offboard",
+    "tenant_resume",
+    "tenant_suspend",
+    "tenant_update",
+    "usage_increment",
+]

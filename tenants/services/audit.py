@@ -1,0 +1,30 @@
+from tenants.models import AuditEvent
+from tenants.models.audit import AuditOutcome
+from tenants.services.actors import Actor
+
+# Keys never copied into audit details, whatever a caller passes.
+_REDACTED_KEYS = frozenset({"value", "secret", "content", "raw_key", "password", "token", "data", "detail"})
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    target: str,
+    tenant_id=None,
+    outcome: str = AuditOutcome.OK,
+    action: str | None = None,
+    latency_ms: float | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
+    safe_details = {k: v for k, v in (details or {}).items() if k not in _REDACTED_KEYS}
+    return AuditEvent.objects.create(
+        actor=actor.label[:200],
+        actor_user_id=actor.user_id,
+        tenant_id=tenant_id,
+        action=action or actor.channel,
+        target=target[:300],
+        outcome=outcome,
+        latency_ms=latency_ms,
+        request_id=actor.request_id[:64],
+        details=safe_details,
+    )

@@ -1,0 +1,19 @@
+class ServiceError(Exception):
+    """A domain rule refused the operation. `code` is stable for APIs; the message is for people."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+
+class ConflictError(ServiceError):
+    code = "conflict"
+
+
+class InvalidTransition(ConflictError):
+    code = "invalid_transition"
