@@ -59,8 +59,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
-if env.str("TEST_DATABASE_NAME", default=""):
-    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
+# Tests start real server subprocesses (runmcp, celery, uvicorn), so even on SQLite the test database is a file.
+_default_test_db = str(VAR_DIR / "test_db.sqlite3") if DATABASES["default"]["ENGINE"].endswith("sqlite3") else None
+if env.str("TEST_DATABASE_NAME", default="") or _default_test_db:
+    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="") or _default_test_db}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
