@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make run` (the embedded default) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## Set up and serve the admin, the APIs and /mcp on SQLite with local data adapters and eager Celery.
+run: install
+	$(BIN)/python manage.py bootstrap
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "Admin:  http://$(HOST):$(PORT)/admin/   (log in with the superuser printed above)"
+	@echo "MCP:    http://$(HOST):$(PORT)/mcp      (Authorization: Bearer <an API key printed above>)"
+	@echo ""
+	$(BIN)/uvicorn controlplane.asgi:application --host $(HOST) --port $(PORT) --timeout-graceful-shutdown 5
+
+## Set up and run the test suite (SQLite unless DATABASE_URL is set).
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var

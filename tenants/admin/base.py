@@ -1,0 +1,67 @@
+"""What every tenancy admin shares: writes go through the services, as the acting user."""
+
+from django import forms
+from django.contrib import admin, messages
+
+from tenants.capabilities import Capability
+from tenants.models.audit import AuditAction
+from tenants.services import Actor, ServiceError
+
+
+def actor_for(request) -> Actor:
+    return Actor.for_user(request.user, channel=AuditAction.ADMIN_CHANGE)
+
+
+class CapabilitiesField(forms.TypedMultipleChoiceField):
+    """Checkboxes over the fixed capability vocabulary, stored as a JSON list."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", Capability.choices)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return value or []
+
+
+def run_service(request, call, success: str | None = None) -> bool:
+    """Call a service from an admin action; show its refusal as a message instead of an error page."""
+    try:
+        call()
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return False
+    if success:
+        messages.success(request, success)
+    return True
+
+
+class ServiceBackedAdmin(admin.ModelAdmin):
+    """ModelAdmin whose saves and deletes call services (subclasses implement create/update/delete)."""
+
+    show_full_result_count = False
+    list_per_page = 50
+
+    def save_model(self, request, obj, form, change):
+        saved = self.service_update(request, obj, form) if change else self.service_create(request, obj, form)
+        if saved is not None and saved is not obj:
+            # The service saved its own instance; make the form's instance match it for inlines and logging.
+            obj.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.service_delete(request, obj)
+
+    def service_create(self, request, obj, form):
+        raise NotImplementedError
+
+    def service_update(self, request, obj, form):
+        raise NotImplementedError
+
+    def service_delete(self, request, obj):
+        raise NotImplementedError

@@ -1,0 +1,64 @@
+from django.contrib import admin
+
+from tenants.admin.base import ServiceBackedAdmin, actor_for
+from tenants.models import ApiKey, Membership, OrgMembership
+from tenants.services import membership_add, membership_change_role, membership_remove
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ("prefix", "name", "scopes", "expires_at", "revoked_at", "last_used_at")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(ServiceBackedAdmin):
+    list_display = ("user", "tenant", "role", "created_at")
+    list_filter = ("role", "tenant__status")
+    search_fields = ("user__username", "user__email", "tenant__slug")
+    list_select_related = ("user", "tenant", "role")
+    autocomplete_fields = ("tenant", "user")
+    inlines = (ApiKeyInline,)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("tenant", "user") if obj else ()
+
+    def service_create(self, request, obj, form):
+        return membership_add(tenant=obj.tenant, user=obj.user, role=obj.role, actor=actor_for(request))
+
+    def service_update(self, request, obj, form):
+        if "role" in form.changed_data:
+            return membership_change_role(membership=obj, role=obj.role, actor=actor_for(request))
+        return obj
+
+    def service_delete(self, request, obj):
+        membership_remove(membership=obj, actor=actor_for(request))
+
+    def save_formset(self, request, form, formset, change):
+        pass  # the key inline is read-only
+
+
+@admin.register(OrgMembership)
+class OrgMembershipAdmin(admin.ModelAdmin):
+    """Overview; org memberships are edited on the organization page."""
+
+    list_display = ("membership", "organization", "role", "created_at")
+    list_filter = ("role",)
+    search_fields = ("membership__user__username", "organization__slug", "organization__tenant__slug")
+    list_select_related = ("membership__user", "membership__tenant", "membership__role", "organization__tenant", "role")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,153 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from tenants.admin.base import ServiceBackedAdmin, actor_for, run_service
+from tenants.models import LimitOverride, Membership, Organization, Tenant
+from tenants.services import (
+    membership_add,
+    membership_change_role,
+    membership_remove,
+    organization_create,
+    organization_delete,
+    organization_update,
+    tenant_change_plan,
+    tenant_create,
+    tenant_limit_clear,
+    tenant_limit_set,
+    tenant_offboard,
+    tenant_resume,
+    tenant_suspend,
+    tenant_update,
+)
+
+
+class OrganizationInline(admin.TabularInline):
+    model = Organization
+    fields = ("slug", "name", "created_at")
+    readonly_fields = ("created_at",)
+    extra = 0
+    show_change_link = True
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("user",)
+    extra = 0
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "role")
+
+
+class LimitOverrideInline(admin.TabularInline):
+    model = LimitOverride
+    fields = ("limit", "value")
+    extra = 0
+
+
+@admin.register(Tenant)
+class TenantAdmin(ServiceBackedAdmin):
+    list_display = ("slug", "name", "status", "plan", "member_count", "created_at")
+    list_filter = ("status", "plan", "created_at")
+    search_fields = ("slug", "name", "id")
+    list_select_related = ("plan",)
+    readonly_fields = ("id", "status", "status_changed_at", "provisioning_output", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("id", "slug", "name", "plan", "status", "status_changed_at")}),
+        ("Signup and provisioning", {"fields": ("registration_data", "provisioning_output"), "classes": ("collapse",)}),
+        ("Times", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = (OrganizationInline, MembershipInline, LimitOverrideInline)
+    actions = ("suspend_tenants", "resume_tenants", "offboard_tenants")
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("memberships", distinct=True))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "slug"] if obj else fields
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count
+
+    def service_create(self, request, obj, form):
+        return tenant_create(
+            slug=obj.slug, name=obj.name, plan=obj.plan, registration_data=obj.registration_data, actor=actor_for(request)
+        )
+
+    def service_update(self, request, obj, form):
+        actor = actor_for(request)
+        stored = Tenant.objects.get(pk=obj.pk)
+        if "plan" in form.changed_data:
+            tenant_change_plan(tenant=stored, plan=obj.plan, actor=actor)
+        return tenant_update(tenant=stored, name=obj.name, registration_data=obj.registration_data, actor=actor)
+
+    def has_delete_permission(self, request, obj=None):
+        # Tenants are offboarded, never deleted: their audit trail must stay.
+        return False
+
+    def save_formset(self, request, form, formset, change):
+        actor = actor_for(request)
+        tenant = form.instance
+        for inline_form in formset.forms:
+            if not hasattr(inline_form, "cleaned_data") or not inline_form.cleaned_data:
+                continue
+            obj = inline_form.instance
+            deleting = inline_form.cleaned_data.get("DELETE") and obj.pk
+            if formset.model is Organization:
+                self._save_org(obj, inline_form, tenant, actor, deleting)
+            elif formset.model is Membership:
+                self._save_membership(obj, inline_form, tenant, actor, deleting)
+            elif formset.model is LimitOverride:
+                self._save_override(obj, inline_form, tenant, actor, deleting)
+
+    @staticmethod
+    def _save_org(obj, inline_form, tenant, actor, deleting):
+        if deleting:
+            organization_delete(organization=Organization.objects.get(pk=obj.pk), actor=actor)
+        elif obj._state.adding:
+            organization_create(tenant=tenant, slug=obj.slug, name=obj.name, actor=actor)
+        elif inline_form.has_changed():
+            organization_update(organization=Organization.objects.get(pk=obj.pk), name=obj.name, actor=actor)
+
+    @staticmethod
+    def _save_membership(obj, inline_form, tenant, actor, deleting):
+        if deleting:
+            membership_remove(membership=Membership.objects.get(pk=obj.pk), actor=actor)
+        elif obj._state.adding:
+            membership_add(tenant=tenant, user=obj.user, role=obj.role, actor=actor)
+        elif "role" in inline_form.changed_data:
+            membership_change_role(membership=Membership.objects.get(pk=obj.pk), role=obj.role, actor=actor)
+
+    @staticmethod
+    def _save_override(obj, inline_form, tenant, actor, deleting):
+        if deleting:
+            tenant_limit_clear(tenant=tenant, limit=LimitOverride.objects.get(pk=obj.pk).limit, actor=actor)
+        elif obj._state.adding or inline_form.has_changed():
+            if not obj._state.adding and "limit" in inline_form.changed_data:
+                tenant_limit_clear(tenant=tenant, limit=inline_form.initial["limit"], actor=actor)
+            tenant_limit_set(tenant=tenant, limit=obj.limit, value=obj.value, actor=actor)
+
+    def _apply(self, request, queryset, service, verb):
+        actor = actor_for(request)
+        done = sum(
+            run_service(request, lambda t=tenant: service(tenant=t, actor=actor)) for tenant in queryset.order_by("slug")
+        )
+        if done:
+            self.message_user(request, f"{verb} {done} tenant(s).")
+
+    @admin.action(description="Suspend selected tenants (access ends at once)")
+    def suspend_tenants(self, request, queryset):
+        self._apply(request, queryset, tenant_suspend, "Suspended")
+
+    @admin.action(description="Resume selected tenants")
+    def resume_tenants(self, request, queryset):
+        self._apply(request, queryset, tenant_resume, "Resumed")
+
+    @admin.action(description="Offboard selected tenants (purges their data)")
+    def offboard_tenants(self, request, queryset):
+        self._apply(request, queryset, tenant_offboard, "Started offboarding of")
