@@ -7,3 +7,11 @@ MCP_ALLOWED_ORIGINS = env.list(
 )
 MCP_PUBLIC_URL = env.str("MCP_PUBLIC_URL", default="http://127.0.0.1:8000")
 MCP_SESSION_IDLE_SECONDS = env.int("MCP_SESSION_IDLE_SECONDS", default=1800)
+# How often each server process checks the policy version, revoked and idle sessions, and writes buffered audit.
+MCP_WATCH_INTERVAL_SECONDS = env.float("MCP_WATCH_INTERVAL_SECONDS", default=0.5)
+MCP_HTTP_JSON_RESPONSE = env.bool("MCP_HTTP_JSON_RESPONSE", default=False)
+# SIGTERM over HTTP: seconds running requests (and open event streams) get before the process exits.
+MCP_SHUTDOWN_GRACE_SECONDS = env.int("MCP_SHUTDOWN_GRACE_SECONDS", default=5)
+MCP_DB_CONN_MAX_AGE = env.int("MCP_DB_CONN_MAX_AGE", default=300)
+# Adds a `diagnostics_sleep` tool (tests and benchmarks only).
+MCP_DIAGNOSTIC_TOOLS = env.bool("MCP_DIAGNOSTIC_TOOLS", default=False)

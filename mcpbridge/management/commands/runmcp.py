@@ -1,0 +1,58 @@
+import asyncio
+import logging
+import os
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+from mcpbridge.transports.http import serve_http
+from mcpbridge.transports.stdio import serve_stdio
+from tenants.policy import ResolutionError, resolve_api_key
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve the MCP bridge. stdio (default): one client, the API key from --api-key or "
+        f"${settings.MCP_API_KEY_ENV}. --transport http: Streamable HTTP at /mcp with bearer API keys."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+        parser.add_argument("--api-key", help=f"stdio only; defaults to ${settings.MCP_API_KEY_ENV}")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8001, help="0 picks a free port (it is logged)")
+        parser.add_argument("--public-url", help="Base URL clients use (defaults to MCP_PUBLIC_URL or host:port)")
+
+    def handle(self, *args, **options):
+        _log_to_stderr(options["verbosity"])
+        # Calls run in worker threads; keep their connections instead of reconnecting on every call.
+        for alias in connections:
+            if not connections[alias].settings_dict.get("CONN_MAX_AGE"):
+                connections[alias].settings_dict["CONN_MAX_AGE"] = settings.MCP_DB_CONN_MAX_AGE
+        if options["transport"] == "http":
+            serve_http(
+                host=options["host"],
+                port=options["port"],
+                public_url=options["public_url"] or os.environ.get("MCP_PUBLIC_URL"),
+            )
+            return
+        raw_key = options["api_key"] or os.environ.get(settings.MCP_API_KEY_ENV, "")
+        if not raw_key:
+            raise CommandError(f"Give an API key with --api-key or the {settings.MCP_API_KEY_ENV} environment variable.")
+        try:
+            resolve_api_key(raw_key)
+        except ResolutionError as exc:
+            raise CommandError(f"This API key cannot be used: {exc.message}") from None
+        asyncio.run(serve_stdio(raw_key))
+
+
+def _log_to_stderr(verbosity: int) -> None:
+    # stdout carries the protocol over stdio: every log line goes to stderr.
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if getattr(handler, "stream", None) is sys.stdout:
+            handler.setStream(sys.stderr)
+    if verbosity > 1:
+        root.setLevel(logging.DEBUG)

@@ -1,0 +1,60 @@
+"""From a raw API key to the principal a call runs as, in the context the caller chose with context_switch.
+
+The chosen context is keyed on the API key (the principal), not on an MCP session id, so it holds for the
+stateless 2026-07-28 protocol and across server processes when the cache is Redis.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+
+from mcpbridge.server.errors import Refusal, auth_failed, tenant_error
+from tenants.policy import ContextNotAllowed, Principal, ResolutionError, resolve_api_key
+
+_CONTEXT_KEY = "mcp:context:{}"
+_PERSONAL = "personal"
+
+
+def authenticate(raw_key: str | None) -> Principal:
+    """Resolve on every call (cached by policy version), so a revocation or suspension applies to the next call."""
+    if not raw_key:
+        raise auth_failed("missing_key", "No API key was given.")
+    try:
+        return resolve_api_key(raw_key)
+    except ResolutionError as exc:
+        refusal = tenant_error(exc.reason.value, exc.message) if exc.is_tenant_error else auth_failed(
+            exc.reason.value, exc.message
+        )
+        refusal.tenant_id, refusal.key_prefix = exc.tenant_id, exc.key_prefix
+        raise refusal from None
+
+
+class ContextStore:
+    """The context (personal or an org id) each API key last switched to."""
+
+    def get(self, principal: Principal) -> str | None:
+        """None: the key's default context; "personal"; or an org id."""
+        return cache.get(_CONTEXT_KEY.format(principal.api_key_id))
+
+    def set(self, principal: Principal, org_id: str | None) -> None:
+        cache.set(_CONTEXT_KEY.format(principal.api_key_id), org_id or _PERSONAL, settings.MCP_SESSION_IDLE_SECONDS)
+
+    def apply(self, principal: Principal, *, strict: bool = True) -> Principal:
+        """The principal in its chosen context. When the caller lost that org, strict callers get a tenant
+        error (writing to another space than the caller believes would be worse); others fall back."""
+        chosen = self.get(principal)
+        if chosen is None:
+            return principal
+        try:
+            return principal.in_context(None if chosen == _PERSONAL else chosen)
+        except ContextNotAllowed:
+            if not strict:
+                cache.delete(_CONTEXT_KEY.format(principal.api_key_id))
+                return principal
+            raise context_lost() from None
+
+
+def context_lost() -> Refusal:
+    return tenant_error(
+        "context_not_allowed",
+        "You are no longer a member of the organization this key switched to; call context_switch to choose again.",
+    )

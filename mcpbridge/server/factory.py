@@ -1,0 +1,114 @@
+"""Builds the MCP server: the SDK's low-level Server, with every request going through the runtime."""
+
+import logging
+from contextlib import asynccontextmanager
+
+import anyio
+import mcp_types as types
+from anyio import to_thread
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import NotificationOptions, Server
+from mcp.server.subscriptions import ListenHandler
+from mcp.shared.exceptions import MCPError
+
+from mcpbridge.server.errors import BACKEND_FAILURE, Refusal
+from mcpbridge.server.pipeline import CallerInfo
+from mcpbridge.server.runtime import Listener, Runtime
+
+logger = logging.getLogger(__name__)
+
+SERVER_NAME = "controlplane"
+INSTRUCTIONS = (
+    "Tenant-scoped storage tools: key-value items, artifacts, events and secrets. Everything you store lives in "
+    "your current context (personal, or an organization after context_switch). Call whoami to see where you are."
+)
+
+
+class GovernedServer(Server[Runtime]):
+    def create_initialization_options(self, notification_options=None, experimental_capabilities=None, extensions=None):
+        # The HTTP session manager asks with no arguments; tools/list_changed must be advertised there too.
+        return super().create_initialization_options(
+            notification_options or NotificationOptions(tools_changed=True), experimental_capabilities, extensions
+        )
+
+
+def build_server(runtime: Runtime) -> GovernedServer:
+    @asynccontextmanager
+    async def lifespan(_server):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(runtime.watch)
+            try:
+                yield runtime
+            finally:
+                tg.cancel_scope.cancel()
+                await runtime.shutdown()
+
+    async def enforce(ctx: ServerRequestContext, call_next):
+        """Every request (the handshake included) belongs to a live session, which must still be open."""
+        if ctx.request_id is None:
+            return await call_next(ctx)
+        await _guard(runtime.attach(ctx))
+        runtime.call_started()
+        try:
+            return await call_next(ctx)
+        finally:
+            runtime.call_finished()
+
+    async def list_tools(ctx: ServerRequestContext, params) -> types.ListToolsResult:
+        live = runtime.live_for(ctx)
+        tools, names = await _guard(to_thread.run_sync(runtime.pipeline.list_tools, _caller(runtime, ctx, live)))
+        if live is not None:
+            live.visible = names
+        return types.ListToolsResult(tools=tools)
+
+    async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+        caller = _caller(runtime, ctx, runtime.live_for(ctx))
+        return await _guard(to_thread.run_sync(runtime.pipeline.call_tool, caller, params.name, params.arguments))
+
+    async def listen(ctx: ServerRequestContext, params: types.SubscriptionsListenRequestParams):
+        raw_key = runtime.credential(ctx)
+        visible = await _guard(to_thread.run_sync(_visible_or_refuse, runtime, raw_key))
+        listener = Listener(raw_key=raw_key, visible=visible)
+        runtime.listeners.add(listener)
+        try:
+            return await ListenHandler(listener.bus)(ctx, params)
+        finally:
+            runtime.listeners.discard(listener)
+
+    server = GovernedServer(
+        SERVER_NAME,
+        version="1.0",
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_subscriptions_listen=listen,
+    )
+    server.middleware.append(enforce)
+    return server
+
+
+def _caller(runtime: Runtime, ctx, live) -> CallerInfo:
+    return CallerInfo(
+        raw_key=runtime.credential(ctx),
+        request_id=str(ctx.request_id or ""),
+        session_id=live.record_id if live is not None else "",
+    )
+
+
+def _visible_or_refuse(runtime: Runtime, raw_key):
+    principal = runtime.pipeline.principal(CallerInfo(raw_key), strict_context=False)
+    return runtime.registry.visible_names(principal)
+
+
+async def _guard(awaitable):
+    """Refusals become their JSON-RPC error; anything unexpected becomes a safe backend failure."""
+    try:
+        return await awaitable
+    except Refusal as refusal:
+        raise refusal.to_mcp_error() from None
+    except MCPError:
+        raise
+    except Exception:
+        logger.exception("MCP request failed")
+        raise MCPError(BACKEND_FAILURE, "The server failed to handle this request; the error has been logged.") from None

@@ -1,0 +1,162 @@
+"""The one enforcement pipeline every tool call goes through, in this order:
+
+authenticate -> tenant and key active -> tool visible for the effective capabilities -> arguments valid ->
+rate limit and concurrency -> AWS capacity -> execute (the data services enforce quotas atomically) ->
+usage and audit -> result.
+
+It is synchronous (Django ORM, boto3): the async MCP handlers run it in a worker thread.
+"""
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+
+import mcp_types as types
+from django.db import close_old_connections
+
+from mcpbridge.server.callers import ContextStore, authenticate
+from mcpbridge.server.errors import Refusal, backend_failure, invalid_arguments, tenant_error, unknown_tool
+from mcpbridge.server.limiter import Limiter
+from mcpbridge.server.registry import ToolCall, ToolRegistry
+from mcpbridge.server.telemetry import METRIC_TOOL_CALLS, METRIC_TOOL_REFUSED, Telemetry
+from mcpbridge.services.errors import (
+    BackendUnavailable,
+    CapabilityDenied,
+    DataPlaneError,
+    InvalidInput,
+    NotFound,
+    QuotaExceeded,
+)
+from tenants.models.audit import AuditAction, AuditOutcome
+from tenants.policy import ContextNotAllowed, Principal
+from tenants.services import Actor
+
+logger = logging.getLogger(__name__)
+
+# Tools that still work when the caller's chosen org context is gone, so it can see and fix that.
+_CONTEXT_TOLERANT = frozenset({"whoami", "context_switch", "quota_status"})
+
+
+@dataclass(frozen=True)
+class CallerInfo:
+    raw_key: str | None
+    request_id: str = ""
+    session_id: str = ""
+
+
+class Pipeline:
+    def __init__(self, *, registry: ToolRegistry, limiter: Limiter, telemetry: Telemetry, contexts: ContextStore):
+        self.registry = registry
+        self.limiter = limiter
+        self.telemetry = telemetry
+        self.contexts = contexts
+
+    def principal(self, caller: CallerInfo, *, strict_context: bool = True) -> Principal:
+        principal = authenticate(caller.raw_key)
+        return self.contexts.apply(principal, strict=strict_context)
+
+    def list_tools(self, caller: CallerInfo) -> tuple[list[types.Tool], frozenset[str]]:
+        close_old_connections()
+        principal = self.principal(caller, strict_context=False)
+        tools = self.registry.visible(principal)
+        return [tool.as_mcp() for tool in tools], frozenset(tool.name for tool in tools)
+
+    def visible_names(self, raw_key: str) -> frozenset[str]:
+        """What a caller may see right now; nothing when its key or tenant no longer works."""
+        try:
+            principal = self.principal(CallerInfo(raw_key), strict_context=False)
+        except Refusal:
+            return frozenset()
+        return self.registry.visible_names(principal)
+
+    def call_tool(self, caller: CallerInfo, name: str, arguments: dict | None) -> types.CallToolResult:
+        close_old_connections()
+        started = time.perf_counter()
+        principal: Principal | None = None
+        try:
+            principal = authenticate(caller.raw_key)
+            if name not in _CONTEXT_TOLERANT:
+                principal = self.contexts.apply(principal, strict=True)
+            else:
+                principal = self.contexts.apply(principal, strict=False)
+            tool = self.registry.find_visible(principal, name)
+            if tool is None:
+                raise unknown_tool(name)
+            args = tool.parse(arguments)
+            self.limiter.check_rate(principal, tool)
+            with self.limiter.concurrency(principal):
+                self.limiter.check_capacity(principal, tool, args)
+                result, outcome = self._execute(tool, principal, args)
+        except Refusal as refusal:
+            self._record(caller, principal, name, refusal.outcome, started, refusal)
+            raise
+        self._record(caller, principal, name, outcome, started)
+        return result
+
+    def _execute(self, tool, principal: Principal, args) -> tuple[types.CallToolResult, str]:
+        try:
+            payload = tool.handler(ToolCall(principal=principal, args=args, contexts=self.contexts))
+        except NotFound as exc:
+            # Something the model should read and act on, not a protocol failure.
+            return _tool_error(exc.message, exc.code), AuditOutcome.OK
+        except InvalidInput as exc:
+            raise invalid_arguments(tool.name, [exc.message]) from None
+        except QuotaExceeded as exc:
+            raise tenant_error("quota_exceeded", exc.message, AuditOutcome.QUOTA_EXCEEDED, **exc.details) from None
+        except CapabilityDenied as exc:
+            raise tenant_error("capability_denied", exc.message, **exc.details) from None
+        except ContextNotAllowed as exc:
+            raise tenant_error("context_not_allowed", str(exc), org=exc.org) from None
+        except BackendUnavailable as exc:
+            logger.warning("Backend unavailable in %s: %s", tool.name, exc.__cause__ or exc)
+            raise backend_failure(exc.message) from None
+        except DataPlaneError as exc:
+            return _tool_error(exc.message, exc.code), AuditOutcome.ERROR
+        except Refusal:
+            raise
+        except Exception:
+            # Internals (tracebacks, driver messages) stay in the log; the client gets a safe message.
+            logger.exception("Tool %s failed", tool.name)
+            raise backend_failure("The tool failed unexpectedly; the error has been logged.") from None
+        return _tool_result(payload), AuditOutcome.OK
+
+    def _record(self, caller: CallerInfo, principal, name: str, outcome: str, started: float, refusal=None):
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        details = {"tool": name}
+        if caller.session_id:
+            details["session"] = caller.session_id
+        if refusal is not None and refusal.data.get("reason"):
+            details["reason"] = refusal.data["reason"]
+        if principal is None:
+            prefix = refusal.key_prefix if refusal is not None and refusal.key_prefix else "unknown"
+            actor = Actor(f"key:{prefix}", None, AuditAction.AUTH_FAILURE, str(caller.request_id))
+            tenant_id = refusal.tenant_id if refusal is not None else None
+        else:
+            details["context"] = str(principal.context)
+            actor = Actor.for_principal(principal, channel=AuditAction.TOOL_CALL, request_id=str(caller.request_id))
+            tenant_id = principal.tenant_id
+        self.telemetry.record(
+            actor=actor,
+            tenant_id=tenant_id,
+            target=f"tool:{name}",
+            outcome=outcome,
+            latency_ms=latency_ms,
+            details=details,
+            usage_metric=METRIC_TOOL_CALLS if outcome == AuditOutcome.OK else METRIC_TOOL_REFUSED,
+        )
+
+
+def _tool_result(payload: dict) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=json.dumps(payload, default=str))],
+        structured_content=payload,
+    )
+
+
+def _tool_error(message: str, code: str) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=message)],
+        structured_content={"error": code, "message": message},
+        is_error=True,
+    )

@@ -1,0 +1,214 @@
+"""Per-process state of one MCP server: the pipeline, live sessions, and the background loop that keeps
+them honest (revocations, idle expiry, policy changes -> tools/list_changed, buffered writes)."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import anyio
+from anyio import to_thread
+from django.conf import settings
+from mcp.server.subscriptions import InMemorySubscriptionBus, ToolsListChanged
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from mcpbridge.models import McpSession
+from mcpbridge.server.callers import ContextStore
+from mcpbridge.server.errors import Refusal, tenant_error
+from mcpbridge.server.limiter import Limiter
+from mcpbridge.server.pipeline import CallerInfo, Pipeline
+from mcpbridge.server.registry import ToolRegistry
+from mcpbridge.server.sessions import LiveSession, SessionRegistry, end_stale_sessions
+from mcpbridge.server.telemetry import Telemetry
+from mcpbridge.server.tools import default_registry
+from tenants.policy.version import policy_version
+
+logger = logging.getLogger(__name__)
+
+_LIVE = "controlplane.live_session"
+_CLIENT_INFO_META = "io.modelcontextprotocol/clientInfo"
+_STALE_SWEEP_EVERY_TICKS = 20
+
+# Reads the caller's raw API key off a request context (bearer token over HTTP, the process's key over stdio).
+Credential = Callable[[object], str | None]
+
+
+@dataclass(eq=False)
+class Listener:
+    """A 2026-07-28 subscriptions/listen stream: that era's way of receiving tools/list_changed."""
+
+    raw_key: str
+    visible: frozenset[str]
+    bus: InMemorySubscriptionBus = field(default_factory=InMemorySubscriptionBus)
+
+
+class Runtime:
+    def __init__(
+        self,
+        *,
+        transport: str,
+        credential: Credential,
+        registry: ToolRegistry | None = None,
+        tick_seconds: float | None = None,
+    ):
+        self.transport = transport
+        self.credential = credential
+        self.registry = registry or default_registry()
+        self.telemetry = Telemetry()
+        self.contexts = ContextStore()
+        self.pipeline = Pipeline(
+            registry=self.registry, limiter=Limiter(settings.REDIS_URL), telemetry=self.telemetry, contexts=self.contexts
+        )
+        self.sessions = SessionRegistry(transport=transport, idle_seconds=settings.MCP_SESSION_IDLE_SECONDS)
+        self.tick_seconds = tick_seconds or settings.MCP_WATCH_INTERVAL_SECONDS
+        self.listeners: set[Listener] = set()
+        # Set by the transport: how to end one session now (terminate its HTTP transport, stop the stdio server).
+        self.close_session: Callable[[LiveSession], Awaitable[None]] | None = None
+        self._by_key: dict[str, LiveSession] = {}
+        self._inflight = 0
+        self._idle = anyio.Event()
+        self._idle.set()
+        self._version: int | None = None
+        self._ticks = 0
+
+    # --- sessions -----------------------------------------------------------------------------------
+
+    async def attach(self, ctx) -> LiveSession:
+        """The live session a request belongs to, opened on the first request (the handshake, or a
+        stateless caller's first call). Raises Refusal when it cannot be opened or has been ended."""
+        raw_key = self.credential(ctx)
+        connection = getattr(ctx.session, "_connection", None)
+        modern = ctx.method != "initialize" and ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
+        if modern or connection is None:
+            live = self._by_key.get(raw_key or "")
+            if live is not None and live.ended:
+                self._by_key.pop(raw_key, None)
+                raise _session_ended(live)
+            if live is None:
+                info = ((ctx.params or {}).get("_meta") or {}).get(_CLIENT_INFO_META) or {}
+                live = await self._open(raw_key, ctx.protocol_version, info)
+                self._by_key[raw_key] = live
+        else:
+            live = connection.state.get(_LIVE)
+            if live is None:
+                params = ctx.params or {}
+                version = params.get("protocolVersion") if ctx.method == "initialize" else None
+                live = await self._open(
+                    raw_key, version or ctx.protocol_version, params.get("clientInfo") or {}, connection.session_id
+                )
+                live.notify_tools_changed = connection.send_tool_list_changed
+                connection.state[_LIVE] = live
+                connection.exit_stack.push_async_callback(self._connection_closed, live)
+            elif live.ended:
+                raise _session_ended(live)
+        live.touch()
+        return live
+
+    def live_for(self, ctx) -> LiveSession | None:
+        connection = getattr(ctx.session, "_connection", None)
+        live = connection.state.get(_LIVE) if connection is not None else None
+        return live or self._by_key.get(self.credential(ctx) or "")
+
+    async def _open(self, raw_key, protocol_version: str, client_info: dict, transport_session_id=None):
+        def open_sync() -> LiveSession:
+            principal = self.pipeline.principal(CallerInfo(raw_key), strict_context=False)
+            live = self.sessions.open(
+                principal=principal,
+                raw_key=raw_key,
+                protocol_version=str(protocol_version or ""),
+                client_name=str(client_info.get("name") or ""),
+                client_version=str(client_info.get("version") or ""),
+                transport_session_id=transport_session_id or "",
+            )
+            live.visible = self.registry.visible_names(principal)
+            return live
+
+        return await to_thread.run_sync(open_sync)
+
+    async def _connection_closed(self, live: LiveSession) -> None:
+        if not live.ended:
+            await to_thread.run_sync(self.sessions.end, live, McpSession.EndReason.CLIENT_CLOSED)
+
+    async def _close(self, live: LiveSession) -> None:
+        if self.close_session is not None:
+            try:
+                await self.close_session(live)
+            except Exception:
+                logger.exception("Could not close MCP session %s", live.record_id)
+
+    # --- in-flight calls (drained before a stdio server exits) ---------------------------------------
+
+    def call_started(self) -> None:
+        self._inflight += 1
+        self._idle = anyio.Event() if self._idle.is_set() else self._idle
+
+    def call_finished(self) -> None:
+        self._inflight -= 1
+        if self._inflight <= 0:
+            self._inflight = 0
+            self._idle.set()
+
+    async def drained(self, timeout: float) -> bool:
+        with anyio.move_on_after(timeout):
+            await self._idle.wait()
+            return True
+        return False
+
+    # --- background loop ---------------------------------------------------------------------------
+
+    async def watch(self) -> None:
+        while True:
+            await anyio.sleep(self.tick_seconds)
+            try:
+                await self.tick()
+            except Exception:
+                logger.exception("MCP background tick failed")
+
+    async def tick(self) -> None:
+        ended, version = await to_thread.run_sync(self._tick_sync)
+        for live in ended:
+            await self._close(live)
+        for live in self.sessions.idle():
+            await to_thread.run_sync(self.sessions.end, live, McpSession.EndReason.IDLE)
+            await self._close(live)
+        if self._version is not None and version != self._version:
+            await self._announce_policy_change()
+        self._version = version
+
+    def _tick_sync(self) -> tuple[list[LiveSession], int]:
+        self.telemetry.flush()
+        self.sessions.flush()
+        ended = self.sessions.ended_elsewhere()
+        self._ticks += 1
+        if self._ticks % _STALE_SWEEP_EVERY_TICKS == 0:
+            end_stale_sessions(settings.MCP_SESSION_IDLE_SECONDS)
+        return ended, policy_version()
+
+    async def _announce_policy_change(self) -> None:
+        """Tell every session whose visible tools changed; a caller that lost its key or tenant sees none."""
+        for live in self.sessions.live():
+            if live.notify_tools_changed is None:
+                continue
+            visible = await to_thread.run_sync(self.pipeline.visible_names, live.raw_key)
+            if visible != live.visible:
+                live.visible = visible
+                await live.notify_tools_changed()
+        for listener in list(self.listeners):
+            visible = await to_thread.run_sync(self.pipeline.visible_names, listener.raw_key)
+            if visible != listener.visible:
+                listener.visible = visible
+                await listener.bus.publish(ToolsListChanged())
+
+    async def shutdown(self) -> None:
+        def finish():
+            self.sessions.end_all(McpSession.EndReason.SERVER_SHUTDOWN)
+            self.telemetry.flush()
+
+        with anyio.CancelScope(shield=True):
+            await to_thread.run_sync(finish)
+
+
+def _session_ended(live: LiveSession) -> Refusal:
+    return tenant_error(
+        "session_ended",
+        f"This MCP session has ended ({live.end_reason or 'ended'}); reconnect to start a new one.",
+    )

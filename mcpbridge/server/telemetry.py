@@ -1,0 +1,76 @@
+"""Audit events and usage counters of tool calls, buffered in memory and written in batches.
+
+One INSERT and one UPDATE per call would dominate a fast tool call, so the call only appends to a buffer;
+the server's background loop flushes it every half second and once more at shutdown.
+"""
+
+import logging
+import threading
+from collections import Counter
+
+from django.db import close_old_connections, transaction
+
+from tenants.services import Actor, audit_record, usage_increment
+
+logger = logging.getLogger(__name__)
+
+# Past this many unwritten events the buffer stops growing (the database is down); the drop is logged.
+_MAX_BUFFERED = 50_000
+
+METRIC_TOOL_CALLS = "mcp_tool_calls"
+METRIC_TOOL_REFUSED = "mcp_tool_refused"
+
+
+class Telemetry:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._events: list[dict] = []
+        self._usage: Counter = Counter()
+
+    def record(
+        self,
+        *,
+        actor: Actor,
+        tenant_id: str | None,
+        target: str,
+        outcome: str,
+        latency_ms: float | None = None,
+        details: dict | None = None,
+        usage_metric: str | None = None,
+    ) -> None:
+        event = dict(
+            actor=actor,
+            target=target,
+            tenant_id=tenant_id,
+            outcome=outcome,
+            latency_ms=latency_ms,
+            details=details or {},
+        )
+        with self._lock:
+            if len(self._events) < _MAX_BUFFERED:
+                self._events.append(event)
+            else:
+                logger.error("Audit buffer full; dropping an event for %s", target)
+            if tenant_id and usage_metric:
+                self._usage[(tenant_id, usage_metric)] += 1
+
+    def flush(self) -> int:
+        with self._lock:
+            events, self._events = self._events, []
+            usage, self._usage = self._usage, Counter()
+        if not events and not usage:
+            return 0
+        close_old_connections()
+        try:
+            with transaction.atomic():
+                for event in events:
+                    audit_record(**event)
+                for (tenant_id, metric), amount in usage.items():
+                    usage_increment(tenant_id=tenant_id, metric=metric, amount=amount)
+        except Exception:
+            logger.exception("Could not write %d audit events; they stay buffered", len(events))
+            with self._lock:
+                self._events[:0] = events[: _MAX_BUFFERED - len(self._events)]
+                self._usage.update(usage)
+            return 0
+        return len(events)

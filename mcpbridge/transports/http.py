@@ -1,0 +1,93 @@
+"""Streamable HTTP: bearer API keys through the SDK's token verifier, RFC 9728 metadata, DNS-rebinding
+protection from settings. Used by `runmcp --transport http` and mounted at /mcp in the main ASGI app."""
+
+import logging
+import socket
+
+import uvicorn
+from anyio import to_thread
+from django.conf import settings
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+
+from mcpbridge.models import McpSession
+from mcpbridge.server import Runtime, build_server
+from tenants.policy import ResolutionError, resolve_api_key
+
+logger = logging.getLogger(__name__)
+
+MCP_PATH = "/mcp"
+
+
+class ApiKeyTokenVerifier:
+    """Bearer token = API key. Unknown, revoked and expired keys get 401; a key of a suspended tenant is let
+    through so the pipeline can answer with the tenant error (-32002) and its reason."""
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        try:
+            principal = await to_thread.run_sync(resolve_api_key, token)
+        except ResolutionError as exc:
+            if not exc.is_tenant_error:
+                return None
+            prefix = exc.key_prefix
+        else:
+            prefix = principal.key_prefix
+        # The same identity whatever the key's state, so a session keeps one owner when its tenant is suspended.
+        return AccessToken(token=token, client_id=prefix, scopes=[])
+
+
+def bearer_key(_ctx) -> str | None:
+    token = get_access_token()
+    return token.token if token is not None else None
+
+
+def build_http_app(*, public_url: str | None = None) -> Starlette:
+    public_url = (public_url or settings.MCP_PUBLIC_URL).rstrip("/")
+    runtime = Runtime(transport=McpSession.Transport.HTTP, credential=bearer_key)
+    server = build_server(runtime)
+    app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        json_response=settings.MCP_HTTP_JSON_RESPONSE,
+        session_idle_timeout=settings.MCP_SESSION_IDLE_SECONDS,
+        transport_security=TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=settings.MCP_ALLOWED_HOSTS,
+            allowed_origins=settings.MCP_ALLOWED_ORIGINS,
+        ),
+        auth=AuthSettings(
+            issuer_url=public_url, resource_server_url=public_url + MCP_PATH, validate_token_resource=False
+        ),
+        token_verifier=ApiKeyTokenVerifier(),
+    )
+    manager = server.session_manager
+
+    async def close_session(live) -> None:
+        # The SDK has no public "end this session" call; discarding it answers 404 to its next request.
+        transport = manager._server_instances.get(live.transport_session_id)
+        if transport is not None:
+            await manager._discard_session(live.transport_session_id, transport)
+
+    runtime.close_session = close_session
+    return app
+
+
+def serve_http(*, host: str, port: int, public_url: str | None = None) -> None:
+    """Serve until SIGINT/SIGTERM: then stop accepting, let running requests finish, and exit."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+    app = build_http_app(public_url=public_url or f"http://{shown_host}:{bound_port}")
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_config=None,
+        timeout_graceful_shutdown=settings.MCP_SHUTDOWN_GRACE_SECONDS,
+    )
+    logger.warning("MCP Streamable HTTP server listening on http://%s:%d%s", shown_host, bound_port, MCP_PATH)
+    uvicorn.Server(config).run(sockets=[sock])
