@@ -14,3 +14,17 @@ AWS_S3_BUCKET = env.str("AWS_S3_BUCKET", default="controlplane-artifacts")
 AWS_EVENT_BUS_NAME = env.str("AWS_EVENT_BUS_NAME", default="controlplane-tenants")
 AWS_CONTROL_PLANE_BUS_NAME = env.str("AWS_CONTROL_PLANE_BUS_NAME", default="controlplane-lifecycle")
 AWS_SECRETS_PREFIX = env.str("AWS_SECRETS_PREFIX", default="controlplane/tenants")
+
+# Embedded adapters: where presigned-style artifact URLs point, and an optional per-call delay of the local bus.
+DATAPLANE_LOCAL_PUBLIC_URL = env.str("DATAPLANE_LOCAL_PUBLIC_URL", default="http://127.0.0.1:8000")
+DATAPLANE_LOCAL_EVENTS_DELAY = env.float("DATAPLANE_LOCAL_EVENTS_DELAY", default=0.0)
+# Artifacts up to this size travel inline in tool calls; larger ones through presigned URLs.
+ARTIFACT_INLINE_MAX_BYTES = env.int("ARTIFACT_INLINE_MAX_BYTES", default=256 * 1024)
+ARTIFACT_URL_EXPIRES_SECONDS = env.int("ARTIFACT_URL_EXPIRES_SECONDS", default=900)
+# Event source of tenant events (lifecycle events use the SaaS Builder Toolkit's "sbt.control.plane").
+EVENTS_TENANT_SOURCE = env.str("EVENTS_TENANT_SOURCE", default="mcp.tenant")
+# Outbox drain: entries the bus rejects this many times are parked; outages back off without parking.
+EVENTS_OUTBOX_MAX_ATTEMPTS = env.int("EVENTS_OUTBOX_MAX_ATTEMPTS", default=8)
+EVENTS_OUTBOX_BACKOFF_BASE = env.float("EVENTS_OUTBOX_BACKOFF_BASE", default=1.0)
+EVENTS_OUTBOX_BACKOFF_MAX = env.float("EVENTS_OUTBOX_BACKOFF_MAX", default=300.0)
+EVENTS_OUTBOX_LEASE_SECONDS = env.float("EVENTS_OUTBOX_LEASE_SECONDS", default=60.0)

@@ -1,0 +1,50 @@
+"""Celery tasks: thin, idempotent, keyed by ids. At-least-once delivery is configured in settings/celery.py."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+
+from mcpbridge.dataplane.ports import BackendError
+from mcpbridge.services import outbox as outbox_service
+from mcpbridge.services import provisioning, reconcile
+from tenants.models import Tenant
+from tenants.models.tenants import TenantStatus
+
+logger = logging.getLogger(__name__)
+_FOLLOW_UP_KEY = "mcpbridge:outbox:follow-up"
+_TRANSIENT = dict(autoretry_for=(BackendError,), retry_backoff=True, retry_backoff_max=300, max_retries=None)
+
+
+@shared_task(name="mcpbridge.tasks.drain_outbox")
+def drain_outbox():
+    report = outbox_service.outbox_drain()
+    # With a broker, come back for entries that are waiting (backoff, another worker's lease).
+    # Eagerly this would recurse; the beat schedule and the next send pick them up instead.
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        wait = outbox_service.outbox_next_due_in()
+        # One follow-up at a time (per cache), however many drains found the same backlog.
+        if wait is not None and cache.add(_FOLLOW_UP_KEY, 1, timeout=max(1, int(wait) + 1)):
+            drain_outbox.apply_async(countdown=max(wait, 0.2))
+    return {"delivered": report.delivered, "failed": report.failed, "parked": report.parked, "outage": report.outage}
+
+
+@shared_task(name="mcpbridge.tasks.provision_tenant_data", **_TRANSIENT)
+def provision_tenant_data(tenant_id: str):
+    provisioning.tenant_data_provision(tenant_id=tenant_id)
+
+
+@shared_task(name="mcpbridge.tasks.purge_tenant_data", **_TRANSIENT)
+def purge_tenant_data(tenant_id: str):
+    state = provisioning.tenant_data_purge(tenant_id=tenant_id)
+    return state.purge_progress
+
+
+@shared_task(name="mcpbridge.tasks.reconcile_usage", **_TRANSIENT)
+def reconcile_usage(tenant_id: str | None = None):
+    if tenant_id is not None:
+        return reconcile.usage_reconcile(tenant_id=tenant_id)
+    active = Tenant.objects.exclude(status=TenantStatus.OFFBOARDED).values_list("pk", flat=True)
+    for pk in active:
+        reconcile_usage.delay(tenant_id=str(pk))
