@@ -1,6 +1,26 @@
+"""One ASGI app: /mcp (and its RFC 9728 metadata) to the MCP server, everything else to Django.
+
+Django's ASGI handler ignores lifespan, but the MCP app needs it (it starts the session manager), so
+lifespan events go to the MCP app.
+"""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from mcpbridge.transports.http import MCP_PATH, build_http_app  # noqa: E402  (needs Django set up)
+
+mcp_application = build_http_app()
+_METADATA_PREFIX = "/.well-known/oauth-protected-resource"
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "lifespan":
+        return await mcp_application(scope, receive, send)
+    path = scope.get("path", "")
+    if path == MCP_PATH or path.startswith(_METADATA_PREFIX):
+        return await mcp_application(scope, receive, send)
+    return await django_application(scope, receive, send)

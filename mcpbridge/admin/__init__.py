@@ -1,0 +1,1 @@
+from mcpbridge.admin import sessions  # noqa: F401

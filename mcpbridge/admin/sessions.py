@@ -1,0 +1,73 @@
+from django.contrib import admin, messages
+
+from mcpbridge.models import McpSession
+from mcpbridge.services.sessions import mcp_session_revoke
+from tenants.admin.base import actor_for
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return (("open", "Open"), ("ended", "Ended"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(ended_at__isnull=True)
+        if self.value() == "ended":
+            return queryset.filter(ended_at__isnull=False)
+        return queryset
+
+
+@admin.register(McpSession)
+class McpSessionAdmin(admin.ModelAdmin):
+    """Sessions are recorded by the MCP servers; admins watch them and revoke them (ends within 2 s)."""
+
+    list_display = (
+        "id",
+        "tenant",
+        "user",
+        "key_prefix",
+        "transport",
+        "protocol_version",
+        "client_name",
+        "started_at",
+        "last_seen_at",
+        "request_count",
+        "ended_at",
+        "end_reason",
+    )
+    list_filter = (OpenFilter, "transport", "end_reason", "protocol_version", "started_at")
+    search_fields = ("id", "tenant__slug", "membership__user__username", "api_key__prefix", "client_name")
+    list_select_related = ("tenant", "membership__user", "api_key")
+    date_hierarchy = "started_at"
+    actions = ["revoke"]
+    show_full_result_count = False
+    list_per_page = 50
+    readonly_fields = [field.name for field in McpSession._meta.fields]
+
+    @admin.display(description="user", ordering="membership__user__username")
+    def user(self, obj):
+        return obj.membership.user.get_username() if obj.membership else "-"
+
+    @admin.display(description="key", ordering="api_key__prefix")
+    def key_prefix(self, obj):
+        return obj.api_key.prefix if obj.api_key else "-"
+
+    @admin.action(description="Revoke selected sessions (they end within 2 seconds)")
+    def revoke(self, request, queryset):
+        ended = 0
+        for session in queryset.filter(ended_at__isnull=True):
+            mcp_session_revoke(session=session, actor=actor_for(request))
+            ended += 1
+        messages.success(request, f"Revoked {ended} session(s).")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
