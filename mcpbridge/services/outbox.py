@@ -47,8 +47,11 @@ class DrainReport:
 
 def outbox_enqueue(*, tenant_id, bus: str, source: str, detail_type: str, detail: dict, event_id=None) -> OutboxEvent:
     """Accept an event in the caller's transaction; the drain is queued for after the commit."""
+    event_id = str(event_id or uuid.uuid4())
+    # Consumers deduplicate on detail.eventId (EventBridge assigns its own id to every delivery).
+    detail = {**detail, "eventId": event_id}
     event = OutboxEvent.objects.create(
-        event_id=event_id or uuid.uuid4(),
+        event_id=event_id,
         tenant_id=tenant_id,
         bus=bus,
         source=source,
