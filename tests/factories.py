@@ -19,7 +19,7 @@ _seq = itertools.count(1)
 
 
 def make_user(username: str | None = None, **extra):
-    return get_user_model().objects.create_user(username=username or f"user{next(_seq)}", password="pw-not-used", **extra)
+    return get_user_model().objects.create_user(username=username or f"user{next(_seq)}", password=None, **extra)
 
 
 def make_tenant(slug: str | None = None, plan: str = "standard", **extra):

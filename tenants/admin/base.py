@@ -57,6 +57,27 @@ class ServiceBackedAdmin(admin.ModelAdmin):
         for obj in queryset:
             self.service_delete(request, obj)
 
+    def save_formset(self, request, form, formset, change):
+        """Route each inline row to save_inline(add|change|delete) so inline writes use services too."""
+        actor = actor_for(request)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if not getattr(inline_form, "cleaned_data", None):
+                continue
+            obj = inline_form.instance
+            if inline_form.cleaned_data.get("DELETE") and obj.pk and not obj._state.adding:
+                self.save_inline(actor, form.instance, formset.model, inline_form, "delete")
+                formset.deleted_objects.append(obj)
+            elif obj._state.adding:
+                self.save_inline(actor, form.instance, formset.model, inline_form, "add")
+                formset.new_objects.append(obj)
+            elif inline_form.has_changed():
+                self.save_inline(actor, form.instance, formset.model, inline_form, "change")
+                formset.changed_objects.append((obj, inline_form.changed_data))
+
+    def save_inline(self, actor, parent, model, inline_form, operation: str) -> None:
+        raise NotImplementedError
+
     def service_create(self, request, obj, form):
         raise NotImplementedError
 

@@ -40,7 +40,7 @@ class MembershipAdmin(ServiceBackedAdmin):
     def service_delete(self, request, obj):
         membership_remove(membership=obj, actor=actor_for(request))
 
-    def save_formset(self, request, form, formset, change):
+    def save_inline(self, actor, membership, model, inline_form, operation):
         pass  # the key inline is read-only
 
 

@@ -44,17 +44,13 @@ class OrganizationAdmin(ServiceBackedAdmin):
     def service_delete(self, request, obj):
         organization_delete(organization=obj, actor=actor_for(request))
 
-    def save_formset(self, request, form, formset, change):
-        actor = actor_for(request)
-        for inline_form in formset.forms:
-            if not getattr(inline_form, "cleaned_data", None):
-                continue
-            obj = inline_form.instance
-            if inline_form.cleaned_data.get("DELETE") and obj.pk:
-                org_membership_remove(org_membership=OrgMembership.objects.get(pk=obj.pk), actor=actor)
-            elif obj._state.adding:
-                org_membership_add(organization=form.instance, membership=obj.membership, role=obj.role, actor=actor)
-            elif "role" in inline_form.changed_data:
-                org_membership_change_role(
-                    org_membership=OrgMembership.objects.get(pk=obj.pk), role=obj.role, actor=actor
-                )
+    def save_inline(self, actor, organization, model, inline_form, operation):
+        obj = inline_form.instance
+        if operation == "add":
+            org_membership_add(organization=organization, membership=obj.membership, role=obj.role, actor=actor)
+            return
+        stored = OrgMembership.objects.get(pk=obj.pk)
+        if operation == "delete":
+            org_membership_remove(org_membership=stored, actor=actor)
+        elif "role" in inline_form.changed_data:
+            org_membership_change_role(org_membership=stored, role=obj.role, actor=actor)

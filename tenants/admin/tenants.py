@@ -62,6 +62,7 @@ class TenantAdmin(ServiceBackedAdmin):
     inlines = (OrganizationInline, MembershipInline, LimitOverrideInline)
     actions = ("suspend_tenants", "resume_tenants", "offboard_tenants")
     date_hierarchy = "created_at"
+    ordering = ("slug",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_count=Count("memberships", distinct=True))
@@ -90,47 +91,28 @@ class TenantAdmin(ServiceBackedAdmin):
         # Tenants are offboarded, never deleted: their audit trail must stay.
         return False
 
-    def save_formset(self, request, form, formset, change):
-        actor = actor_for(request)
-        tenant = form.instance
-        for inline_form in formset.forms:
-            if not hasattr(inline_form, "cleaned_data") or not inline_form.cleaned_data:
-                continue
-            obj = inline_form.instance
-            deleting = inline_form.cleaned_data.get("DELETE") and obj.pk
-            if formset.model is Organization:
-                self._save_org(obj, inline_form, tenant, actor, deleting)
-            elif formset.model is Membership:
-                self._save_membership(obj, inline_form, tenant, actor, deleting)
-            elif formset.model is LimitOverride:
-                self._save_override(obj, inline_form, tenant, actor, deleting)
-
-    @staticmethod
-    def _save_org(obj, inline_form, tenant, actor, deleting):
-        if deleting:
-            organization_delete(organization=Organization.objects.get(pk=obj.pk), actor=actor)
-        elif obj._state.adding:
-            organization_create(tenant=tenant, slug=obj.slug, name=obj.name, actor=actor)
-        elif inline_form.has_changed():
-            organization_update(organization=Organization.objects.get(pk=obj.pk), name=obj.name, actor=actor)
-
-    @staticmethod
-    def _save_membership(obj, inline_form, tenant, actor, deleting):
-        if deleting:
-            membership_remove(membership=Membership.objects.get(pk=obj.pk), actor=actor)
-        elif obj._state.adding:
-            membership_add(tenant=tenant, user=obj.user, role=obj.role, actor=actor)
-        elif "role" in inline_form.changed_data:
-            membership_change_role(membership=Membership.objects.get(pk=obj.pk), role=obj.role, actor=actor)
-
-    @staticmethod
-    def _save_override(obj, inline_form, tenant, actor, deleting):
-        if deleting:
-            tenant_limit_clear(tenant=tenant, limit=LimitOverride.objects.get(pk=obj.pk).limit, actor=actor)
-        elif obj._state.adding or inline_form.has_changed():
-            if not obj._state.adding and "limit" in inline_form.changed_data:
-                tenant_limit_clear(tenant=tenant, limit=inline_form.initial["limit"], actor=actor)
-            tenant_limit_set(tenant=tenant, limit=obj.limit, value=obj.value, actor=actor)
+    def save_inline(self, actor, tenant, model, inline_form, operation):
+        obj = inline_form.instance
+        stored = model.objects.get(pk=obj.pk) if operation != "add" else None
+        if model is Organization:
+            if operation == "delete":
+                organization_delete(organization=stored, actor=actor)
+            elif operation == "add":
+                organization_create(tenant=tenant, slug=obj.slug, name=obj.name, actor=actor)
+            else:
+                organization_update(organization=stored, name=obj.name, actor=actor)
+        elif model is Membership:
+            if operation == "delete":
+                membership_remove(membership=stored, actor=actor)
+            elif operation == "add":
+                membership_add(tenant=tenant, user=obj.user, role=obj.role, actor=actor)
+            elif "role" in inline_form.changed_data:
+                membership_change_role(membership=stored, role=obj.role, actor=actor)
+        elif model is LimitOverride:
+            if operation in ("delete", "change"):
+                tenant_limit_clear(tenant=tenant, limit=stored.limit, actor=actor)
+            if operation in ("add", "change"):
+                tenant_limit_set(tenant=tenant, limit=obj.limit, value=obj.value, actor=actor)
 
     def _apply(self, request, queryset, service, verb):
         actor = actor_for(request)

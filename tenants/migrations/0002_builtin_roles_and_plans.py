@@ -1,26 +1,10 @@
 from django.db import migrations
 
-from tenants.capabilities import BUILTIN_ROLES
-
-PLANS = {
-    "free": ("Free", {"requests_per_minute": 60, "max_concurrent_requests": 2, "max_mcp_sessions": 3,
-                      "storage_bytes": 100 * 1024 * 1024, "max_artifact_bytes": 5 * 1024 * 1024, "kv_items": 1_000,
-                      "events_per_minute": 60, "events_per_month": 10_000, "secrets_count": 10}),
-    "standard": ("Standard", {}),
-}
+from tenants.seed import ensure_builtin_data
 
 
 def seed(apps, schema_editor):
-    Role = apps.get_model("tenants", "Role")
-    Plan = apps.get_model("tenants", "Plan")
-    PolicyState = apps.get_model("tenants", "PolicyState")
-    for slug, (name, capabilities) in BUILTIN_ROLES.items():
-        Role.objects.update_or_create(
-            slug=slug, defaults={"name": name, "capabilities": sorted(capabilities), "is_builtin": True}
-        )
-    for slug, (name, limits) in PLANS.items():
-        Plan.objects.get_or_create(slug=slug, defaults={"name": name, **limits})
-    PolicyState.objects.get_or_create(pk=1)
+    ensure_builtin_data(apps.get_model("tenants", "Role"), apps.get_model("tenants", "Plan"), apps.get_model("tenants", "PolicyState"))
 
 
 def audit_is_append_only(apps, schema_editor):

@@ -43,7 +43,9 @@ def tenant_update(*, tenant: Tenant, actor: Actor, name: str | None = None, regi
     return tenant
 
 
-def _transition(tenant: Tenant, *, actor: Actor, allowed_from: set[str], to: str, event: str) -> Tenant:
+def _transition(
+    tenant: Tenant, *, actor: Actor, allowed_from: set[str], to: str, event: str, operation: str
+) -> Tenant:
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     if locked.status == to:
         return locked
@@ -59,7 +61,7 @@ def _transition(tenant: Tenant, *, actor: Actor, allowed_from: set[str], to: str
         actor=actor,
         target=f"tenant:{locked.slug}",
         tenant_id=locked.id,
-        details={"operation": f"tenant.{event}", "from": previous["status"], "to": to},
+        details={"operation": operation, "from": previous["status"], "to": to},
     )
     tenant_lifecycle.send(sender=Tenant, tenant=locked, event=event, previous=previous)
     tenant.status, tenant.status_changed_at = locked.status, locked.status_changed_at
@@ -69,14 +71,16 @@ def _transition(tenant: Tenant, *, actor: Actor, allowed_from: set[str], to: str
 @transaction.atomic
 def tenant_suspend(*, tenant: Tenant, actor: Actor) -> Tenant:
     return _transition(
-        tenant, actor=actor, allowed_from={TenantStatus.ACTIVE}, to=TenantStatus.SUSPENDED, event=LifecycleEvent.SUSPENDED
+        tenant, actor=actor, allowed_from={TenantStatus.ACTIVE}, to=TenantStatus.SUSPENDED, event=LifecycleEvent.SUSPENDED,
+        operation="tenant.suspend",
     )
 
 
 @transaction.atomic
 def tenant_resume(*, tenant: Tenant, actor: Actor) -> Tenant:
     return _transition(
-        tenant, actor=actor, allowed_from={TenantStatus.SUSPENDED}, to=TenantStatus.ACTIVE, event=LifecycleEvent.RESUMED
+        tenant, actor=actor, allowed_from={TenantStatus.SUSPENDED}, to=TenantStatus.ACTIVE, event=LifecycleEvent.RESUMED,
+        operation="tenant.resume",
     )
 
 
@@ -89,6 +93,7 @@ def tenant_offboard(*, tenant: Tenant, actor: Actor) -> Tenant:
         allowed_from={TenantStatus.ACTIVE, TenantStatus.SUSPENDED},
         to=TenantStatus.OFFBOARDING,
         event=LifecycleEvent.OFFBOARDING,
+        operation="tenant.offboard",
     )
 
 
@@ -100,6 +105,7 @@ def tenant_mark_offboarded(*, tenant: Tenant, actor: Actor) -> Tenant:
         allowed_from={TenantStatus.OFFBOARDING},
         to=TenantStatus.OFFBOARDED,
         event=LifecycleEvent.OFFBOARDED,
+        operation="tenant.mark_offboarded",
     )
 
 

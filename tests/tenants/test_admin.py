@@ -1,0 +1,209 @@
+"""The admin as a platform admin uses it: pages, writes through services, raw keys shown once, query counts flat."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tenants.models import ApiKey, AuditEvent, Membership, Organization, Plan, Role, Tenant
+from tenants.policy import resolve_api_key
+from tests.factories import add_to_org, make_key, make_member, make_org, make_tenant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client):
+    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(user)
+    return user
+
+
+def _populate(n: int):
+    for _ in range(n):
+        tenant = make_tenant()
+        org = make_org(tenant)
+        member = make_member(tenant)
+        add_to_org(org, member)
+        make_key(member)
+
+
+CHANGELISTS = [
+    "tenants_tenant",
+    "tenants_organization",
+    "tenants_membership",
+    "tenants_orgmembership",
+    "tenants_apikey",
+    "tenants_auditevent",
+    "tenants_usagecounter",
+    "tenants_role",
+    "tenants_plan",
+    "tenants_limitoverride",
+]
+
+
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_changelist_queries_do_not_grow_with_rows(client, staff, name):
+    url = reverse(f"admin:{name}_changelist")
+    _populate(3)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    _populate(12)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_filtered_changelist_skips_the_full_count(client, staff, name):
+    _populate(2)
+    response = client.get(reverse(f"admin:{name}_changelist"), {"q": "tenant"})
+    assert response.status_code == 200
+    assert response.context["cl"].show_full_result_count is False
+
+
+def test_search_filters_and_autocomplete_work(client, staff):
+    make_tenant("alpha-corp")
+    make_tenant("beta-corp")
+    response = client.get(reverse("admin:tenants_tenant_changelist"), {"q": "alpha"})
+    assert [t.slug for t in response.context["cl"].result_list] == ["alpha-corp"]
+    response = client.get(reverse("admin:tenants_tenant_changelist"), {"status__exact": "suspended"})
+    assert list(response.context["cl"].result_list) == []
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "tenants", "model_name": "organization", "field_name": "tenant", "term": "beta"},
+    )
+    assert [r["text"] for r in response.json()["results"]] == ["beta-corp"]
+
+
+def test_tenant_add_form_goes_through_the_service_with_inlines(client, staff):
+    user = get_user_model().objects.create_user("carol")
+    data = {
+        "slug": "newco",
+        "name": "New Co",
+        "plan": Plan.objects.get(slug="free").pk,
+        "registration_data": '{"email": "ops@newco.example"}',
+        "organizations-TOTAL_FORMS": "1",
+        "organizations-INITIAL_FORMS": "0",
+        "organizations-0-slug": "eng",
+        "organizations-0-name": "Engineering",
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-0-user": user.pk,
+        "memberships-0-role": Role.objects.get(slug="viewer").pk,
+        "limit_overrides-TOTAL_FORMS": "1",
+        "limit_overrides-INITIAL_FORMS": "0",
+        "limit_overrides-0-limit": "kv_items",
+        "limit_overrides-0-value": "42",
+    }
+    response = client.post(reverse("admin:tenants_tenant_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    tenant = Tenant.objects.get(slug="newco")
+    assert tenant.registration_data == {"email": "ops@newco.example"}
+    assert Organization.objects.get(tenant=tenant).slug == "eng"
+    assert Membership.objects.get(tenant=tenant).role.slug == "viewer"
+    assert list(tenant.limit_overrides.values_list("limit", "value")) == [("kv_items", 42)]
+    operations = set(
+        AuditEvent.objects.filter(tenant=tenant, actor="user:root", action="admin_change").values_list(
+            "details__operation", flat=True
+        )
+    )
+    assert operations == {"tenant.create", "org.create", "membership.add", "limit.set"}
+
+
+def test_suspend_and_resume_actions(client, staff):
+    tenant = make_tenant()
+    url = reverse("admin:tenants_tenant_changelist")
+    client.post(url, {"action": "suspend_tenants", "_selected_action": [tenant.pk]})
+    assert Tenant.objects.get(pk=tenant.pk).status == "suspended"
+    client.post(url, {"action": "resume_tenants", "_selected_action": [tenant.pk]})
+    assert Tenant.objects.get(pk=tenant.pk).status == "active"
+    assert AuditEvent.objects.filter(tenant=tenant, actor="user:root", details__operation="tenant.suspend").exists()
+
+
+def test_refused_action_shows_a_message_and_changes_nothing(client, staff):
+    tenant = make_tenant()
+    response = client.post(
+        reverse("admin:tenants_tenant_changelist"),
+        {"action": "resume_tenants", "_selected_action": [tenant.pk]},
+        follow=True,
+    )
+    assert Tenant.objects.get(pk=tenant.pk).status == "active"
+    from tenants.services import tenant_offboard
+    from tests.factories import ACTOR
+
+    tenant_offboard(tenant=tenant, actor=ACTOR)
+    response = client.post(
+        reverse("admin:tenants_tenant_changelist"),
+        {"action": "suspend_tenants", "_selected_action": [tenant.pk]},
+        follow=True,
+    )
+    assert "can become suspended only from active" in response.content.decode()
+    assert Tenant.objects.get(pk=tenant.pk).status == "offboarding"
+
+
+def test_api_key_add_shows_the_raw_key_once_and_stores_only_its_digest(client, staff):
+    membership = make_member(make_tenant(), "viewer")
+    response = client.post(
+        reverse("admin:tenants_apikey_add"),
+        {"membership": membership.pk, "name": "laptop", "scopes": ["kv.read"]},
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    raw = re.search(r'<code class="raw-api-key">([^<]+)</code>', response.content.decode()).group(1)
+    principal = resolve_api_key(raw)
+    assert principal.capabilities == frozenset({"kv.read"})
+    key = ApiKey.objects.get(membership=membership)
+    assert raw not in repr(list(ApiKey.objects.values()))
+    change_page = client.get(reverse("admin:tenants_apikey_change", args=[key.pk])).content.decode()
+    assert key.prefix in change_page and raw not in change_page
+    listing = client.get(reverse("admin:tenants_apikey_changelist")).content.decode()
+    assert raw not in listing
+
+
+def test_revoke_action_ends_key_access(client, staff):
+    key, raw = make_key(make_member(make_tenant()))
+    resolve_api_key(raw)
+    client.post(reverse("admin:tenants_apikey_changelist"), {"action": "revoke_keys", "_selected_action": [key.pk]})
+    from tenants.policy import ResolutionError
+
+    with pytest.raises(ResolutionError):
+        resolve_api_key(raw)
+
+
+def test_role_capabilities_edited_as_checkboxes(client, staff):
+    role = Role.objects.get(slug="viewer")
+    response = client.post(
+        reverse("admin:tenants_role_change", args=[role.pk]),
+        {"name": "Viewer", "description": "", "capabilities": ["kv.read"]},
+    )
+    assert response.status_code == 302
+    assert Role.objects.get(pk=role.pk).capabilities == ["kv.read"]
+    assert AuditEvent.objects.filter(target="role:viewer", details__operation="role.update").exists()
+
+
+def test_audit_events_are_read_only_in_the_admin(client, staff):
+    make_tenant()
+    event = AuditEvent.objects.first()
+    assert client.get(reverse("admin:tenants_auditevent_delete", args=[event.pk])).status_code == 403
+    assert client.post(reverse("admin:tenants_auditevent_change", args=[event.pk]), {"target": "x"}).status_code == 403
+    assert client.get(reverse("admin:tenants_auditevent_add")).status_code == 403
+    changelist = client.get(reverse("admin:tenants_auditevent_changelist"))
+    assert "delete_selected" not in changelist.content.decode()
+    assert AuditEvent.objects.get(pk=event.pk).target == event.target
+
+
+def test_builtin_roles_and_tenants_cannot_be_deleted(client, staff):
+    admin_role = Role.objects.get(slug="admin")
+    assert client.post(reverse("admin:tenants_role_delete", args=[admin_role.pk]), {"post": "yes"}).status_code == 403
+    tenant = make_tenant()
+    assert client.post(reverse("admin:tenants_tenant_delete", args=[tenant.pk]), {"post": "yes"}).status_code == 403
+    assert Role.objects.filter(pk=admin_role.pk).exists() and Tenant.objects.filter(pk=tenant.pk).exists()
+
+
+def test_admin_requires_login(client):
+    response = client.get(reverse("admin:tenants_tenant_changelist"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
