@@ -156,6 +156,8 @@ class Runtime:
     # --- background loop ---------------------------------------------------------------------------
 
     async def watch(self) -> None:
+        # Sessions compute their visible tools after this read, so no change can fall between the two.
+        self._version = await to_thread.run_sync(policy_version)
         while True:
             await anyio.sleep(self.tick_seconds)
             try:
@@ -165,12 +167,13 @@ class Runtime:
 
     async def tick(self) -> None:
         ended, version = await to_thread.run_sync(self._tick_sync)
+        logger.debug("tick version=%s last=%s live=%d ended=%d", version, self._version, len(self.sessions.live()), len(ended))
         for live in ended:
             await self._close(live)
         for live in self.sessions.idle():
             await to_thread.run_sync(self.sessions.end, live, McpSession.EndReason.IDLE)
             await self._close(live)
-        if self._version is not None and version != self._version:
+        if version != self._version:
             await self._announce_policy_change()
         self._version = version
 

@@ -5,6 +5,7 @@ finish (at most STDIO_DRAIN_SECONDS), so every accepted call is answered before 
 """
 
 import logging
+import os
 
 import anyio
 from mcp.server.stdio import stdio_server
@@ -24,10 +25,12 @@ async def serve_stdio(raw_key: str) -> None:
         held_send, held_receive = anyio.create_memory_object_stream(0)
         async with anyio.create_task_group() as tg:
 
-            async def end_session(_live) -> None:
-                # A stdio process is one session: ending the session ends the process.
-                logger.info("MCP session ended by the control plane; exiting")
-                tg.cancel_scope.cancel()
+            async def end_session(live) -> None:
+                # A stdio process is one session: ending the session ends the process. The SDK reads stdin
+                # in a worker thread that cancellation cannot interrupt, so after recording the end, exit.
+                logger.warning("MCP session ended (%s); exiting", live.end_reason)
+                await runtime.shutdown()
+                os._exit(0)
 
             runtime.close_session = end_session
 
