@@ -1,7 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from controlplane.api import api as decision_api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("tenants.api.urls")),
+    path("api/decide/", decision_api.urls),
     path("dataplane/", include("mcpbridge.urls")),
 ]

@@ -13,6 +13,7 @@ from tenants.services.memberships import (
     org_membership_remove,
 )
 from tenants.services.organizations import organization_create, organization_delete, organization_update
+from tenants.services.provisioning import application_plane_result_apply
 from tenants.services.plans import plan_create, plan_update, tenant_limit_clear, tenant_limit_set
 from tenants.services.roles import role_create, role_delete, role_update
 from tenants.services.tenants import (
@@ -25,11 +26,13 @@ from tenants.services.tenants import (
     tenant_update,
 )
 from tenants.services.usage import usage_increment
+from tenants.services.users import user_ensure
 
 __all__ = [
     "Actor",
     "ServiceError",
     "api_key_issue",
+    "application_plane_result_apply",
     "api_key_revoke",
     "api_key_rotate",
     "api_key_update",
@@ -58,4 +61,5 @@ __all__ = [
     "tenant_suspend",
     "tenant_update",
     "usage_increment",
+    "user_ensure",
 ]

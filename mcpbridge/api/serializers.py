@@ -1,0 +1,14 @@
+from rest_framework import serializers
+
+from mcpbridge.models import McpSession
+
+
+class McpSessionSerializer(serializers.ModelSerializer):
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = McpSession
+        fields = ["id", "tenant", "membership", "api_key", "transport", "protocol_version", "client_name",
+                  "client_version", "started_at", "last_seen_at", "ended_at", "end_reason", "revoke_requested_at",
+                  "request_count", "is_open"]
+        read_only_fields = fields

@@ -1,0 +1,1 @@
+"""The provisioning REST API (Django REST framework): a thin adapter over tenants.services."""

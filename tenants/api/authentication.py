@@ -1,0 +1,51 @@
+"""API keys as bearer tokens: the same keys and resolver the MCP bridge uses."""
+
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from tenants.api.caller import ApiKeyUser
+from tenants.models.audit import AuditAction, AuditOutcome
+from tenants.policy import ResolutionError, resolve_api_key
+from tenants.services import Actor, audit_record
+
+
+def bearer_token(request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None without one."""
+    header = get_authorization_header(request).decode("latin-1").split()
+    if not header or header[0].lower() != "bearer":
+        return None
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed(
+            "Send the API key as 'Authorization: Bearer <key>'.", code="malformed_key"
+        )
+    return header[1]
+
+
+def record_auth_failure(exc: ResolutionError, path: str) -> None:
+    """Audit refusals of known keys (revoked, expired, tenant inactive); made-up keys are not worth a row."""
+    if exc.tenant_id:
+        audit_record(
+            actor=Actor(f"key:{exc.key_prefix}", None, AuditAction.AUTH_FAILURE),
+            target=path[:300],
+            tenant_id=exc.tenant_id,
+            outcome=AuditOutcome.DENIED,
+            details={"reason": exc.reason.value},
+        )
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        token = bearer_token(request)
+        if token is None:
+            return None
+        try:
+            principal = resolve_api_key(token)
+        except ResolutionError as exc:
+            record_auth_failure(exc, request.path)
+            if exc.is_tenant_error:
+                raise exceptions.PermissionDenied(exc.message, code=exc.reason.value) from None
+            raise exceptions.AuthenticationFailed(exc.message, code=exc.reason.value) from None
+        return ApiKeyUser(principal), principal
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'

@@ -1,0 +1,1 @@
+"""The decision API (django-ninja): typed answers other services ask at runtime."""
