@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from tenants.admin.paginators import EstimatedCountPaginator
 from tenants.models import AuditEvent
 
 
@@ -13,6 +14,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ("tenant",)
     date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 100
 
     def get_actions(self, request):

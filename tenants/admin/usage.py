@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from tenants.admin.paginators import EstimatedCountPaginator
 from tenants.models import UsageCounter
 
 
@@ -11,6 +12,7 @@ class UsageCounterAdmin(admin.ModelAdmin):
     list_select_related = ("tenant",)
     date_hierarchy = "day"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False

@@ -207,3 +207,27 @@ def test_builtin_roles_and_tenants_cannot_be_deleted(client, staff):
 def test_admin_requires_login(client):
     response = client.get(reverse("admin:tenants_tenant_changelist"))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_unfiltered_audit_list_uses_the_row_estimate_on_postgresql(monkeypatch):
+    from django.db import connection
+
+    from tenants.admin import paginators
+    from tenants.services import Actor, audit_record
+
+    for i in range(30):
+        audit_record(actor=Actor("bench"), target=f"t{i}")
+    monkeypatch.setattr(paginators, "ESTIMATE_ABOVE", 5)
+    exact = AuditEvent.objects.count()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE tenants_auditevent")
+            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'tenants_auditevent'")
+            estimate = cursor.fetchone()[0]
+        with CaptureQueriesContext(connection) as queries:
+            count = paginators.EstimatedCountPaginator(AuditEvent.objects.all(), 10).count
+        assert count == estimate and not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    else:
+        assert paginators.EstimatedCountPaginator(AuditEvent.objects.all(), 10).count == exact
+    # A filtered list is always counted exactly.
+    assert paginators.EstimatedCountPaginator(AuditEvent.objects.filter(target="t1"), 10).count == 1
