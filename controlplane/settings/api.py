@@ -23,6 +23,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"CapabilityEnum": "tenants.capabilities.Capability"},
 }
 
 # Staff sessions are not tied to a tenant's plan; this is their requests-per-minute limit on both APIs.

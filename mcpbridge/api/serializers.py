@@ -5,6 +5,9 @@ from mcpbridge.models import McpSession
 
 class McpSessionSerializer(serializers.ModelSerializer):
     is_open = serializers.BooleanField(read_only=True)
+    end_reason = serializers.ChoiceField(
+        choices=McpSession.EndReason.choices, allow_blank=True, read_only=True, help_text="Empty while open."
+    )
 
     class Meta:
         model = McpSession

@@ -130,6 +130,8 @@ class OrganizationUpdateSerializer(serializers.Serializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
+    email = serializers.CharField(read_only=True, help_text="May be empty.")
+
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "email"]
