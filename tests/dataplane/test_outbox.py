@@ -1,0 +1,142 @@
+"""The outbox drain: batches of at most 10, only failed entries resent, poison parked, per-tenant order, outages survived."""
+
+import time
+from collections import Counter, defaultdict
+
+import pytest
+
+from mcpbridge.dataplane import ports
+from mcpbridge.dataplane.local import LocalEventBus
+from mcpbridge.models import LocalDeliveredEvent, OutboxEvent
+from mcpbridge.services.events import event_send
+from mcpbridge.services.outbox import outbox_drain, outbox_retry
+from tenants.services import Actor
+from tests.dataplane.aws import drain_queue, observe_bus
+from tests.dataplane.test_quotas import limited
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(settings):
+    settings.EVENTS_OUTBOX_BACKOFF_BASE = 0.01
+    settings.EVENTS_OUTBOX_BACKOFF_MAX = 0.05
+    settings.EVENTS_OUTBOX_MAX_ATTEMPTS = 3
+
+
+def drain_until_settled(timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).exists():
+        assert time.monotonic() < deadline, "outbox did not settle"
+        outbox_drain(max_seconds=5)
+        time.sleep(0.02)
+
+
+class FlakyBus:
+    """The local bus with injected per-entry failures: {event_id: [error codes to return, in turn]}."""
+
+    def __init__(self, failures: dict[str, list[str]]):
+        self.inner = LocalEventBus()
+        self.failures = failures
+        self.calls: list[list[str]] = []
+
+    def put_events(self, entries):
+        self.calls.append([e.event_id for e in entries])
+        ok, results = [], {}
+        for e in entries:
+            queue = self.failures.get(e.event_id)
+            if queue:
+                results[e.event_id] = ports.EntryResult(e.event_id, queue.pop(0), "injected")
+            else:
+                ok.append(e)
+        if ok:
+            for r in self.inner.put_events(ok):
+                results[r.event_id] = r
+        return [results[e.event_id] for e in entries]
+
+
+@pytest.fixture
+def flaky(monkeypatch, settings):
+    settings.DATAPLANE_BACKEND = "local"
+
+    def install(failures):
+        bus = FlakyBus(failures)
+        plane = ports.DataPlane(kv=None, artifacts=None, events=bus, secrets=None)
+        monkeypatch.setattr("mcpbridge.services.outbox.data_plane", lambda: plane)
+        return bus
+
+    return install
+
+
+def send_many(principal, count, prefix="e"):
+    return [event_send(principal=principal, detail_type=f"{prefix}.{i}", detail={"i": i})["event_id"] for i in range(count)]
+
+
+def test_only_failed_entries_are_resent_in_batches_of_at_most_ten(flaky, make_principal):
+    p = make_principal()
+    ids = send_many(p, 35)
+    bus = flaky({ids[3]: ["ThrottlingException"], ids[17]: ["InternalFailure", "InternalFailure"]})
+    drain_until_settled()
+    assert all(1 <= len(call) <= 10 for call in bus.calls)
+    sends = Counter(i for call in bus.calls for i in call)
+    assert sends[ids[3]] == 2 and sends[ids[17]] == 3
+    assert all(sends[i] == 1 for i in ids if i not in (ids[3], ids[17]))
+    assert set(LocalDeliveredEvent.objects.values_list("event_id", flat=True)) >= set(ids)
+    assert not OutboxEvent.objects.exclude(status=OutboxEvent.Status.DELIVERED).exists()
+
+
+def test_poison_entries_are_parked_and_can_be_retried(flaky, make_principal):
+    p = make_principal()
+    ids = send_many(p, 12)
+    bus = flaky({ids[5]: ["MalformedDetail"] * 3})
+    drain_until_settled()
+    parked = OutboxEvent.objects.get(event_id=ids[5])
+    assert parked.status == OutboxEvent.Status.PARKED and parked.attempts == 3
+    assert "MalformedDetail" in parked.last_error
+    assert OutboxEvent.objects.filter(status=OutboxEvent.Status.DELIVERED).count() == 11 + 1  # + the onboarding event
+    assert outbox_retry(events=[parked], actor=Actor("admin")) == 1
+    drain_until_settled()
+    assert OutboxEvent.objects.get(event_id=ids[5]).status == OutboxEvent.Status.DELIVERED
+    assert Counter(i for call in bus.calls for i in call)[ids[5]] == 4
+
+
+def test_per_tenant_order_waits_for_a_retried_entry(flaky, make_principal):
+    a, b = make_principal(), make_principal()
+    ids_a, ids_b = [], []
+    for i in range(30):
+        ids_a.append(event_send(principal=a, detail_type="a", detail={"i": i})["event_id"])
+        ids_b.append(event_send(principal=b, detail_type="b", detail={"i": i})["event_id"])
+    flaky({ids_a[4]: ["ThrottlingException", "ThrottlingException"]})
+    drain_until_settled()
+    order = list(LocalDeliveredEvent.objects.order_by("delivery_seq").values_list("event_id", flat=True))
+    position = {event_id: n for n, event_id in enumerate(order)}
+    # Entries sent in the same PutEvents call as the failed one are already out; every later one waits for it.
+    later = [i for i in ids_a[5:] if position[i] > position[ids_a[4]]]
+    assert later and later == ids_a[ids_a.index(later[0]):]
+    assert [position[i] for i in later] == sorted(position[i] for i in later)
+    assert [position[i] for i in ids_b] == sorted(position[i] for i in ids_b)
+
+
+def test_a_burst_survives_an_eventbridge_outage_without_loss(aws_backend, make_principal, settings):
+    queue = observe_bus(settings.AWS_EVENT_BUS_NAME, "tenant-events", aws_backend.url, source_prefix="mcp.")
+    p = make_principal(tenant=limited({"events_per_month": 5000}))
+    first = send_many(p, 300, "before")
+    assert outbox_drain().delivered >= 300
+    aws_backend.stop()  # EventBridge unreachable
+    try:
+        rest = send_many(p, 700, "during")
+        report = outbox_drain()
+        assert report.outage and report.delivered == 0
+        assert OutboxEvent.objects.filter(bus="tenant", status=OutboxEvent.Status.PENDING).count() == 700
+    finally:
+        aws_backend.start()
+    drain_until_settled()
+    accepted = {str(e.event_id): e.detail for e in OutboxEvent.objects.filter(bus="tenant")}
+    assert len(accepted) == 1000 and set(accepted) == set(first + rest)
+    received = drain_queue(queue, aws_backend.url)
+    by_id = defaultdict(list)
+    for event in received:
+        by_id[event["detail"]["eventId"]].append(event["detail"])
+    assert set(by_id) == set(accepted)
+    for event_id, copies in by_id.items():
+        assert all(copy == accepted[event_id] for copy in copies)
