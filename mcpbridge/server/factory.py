@@ -24,6 +24,10 @@ INSTRUCTIONS = (
 )
 
 
+# Requests that stay open as event streams: not calls to wait for at shutdown.
+_LONG_LIVED = frozenset({"subscriptions/listen"})
+
+
 class GovernedServer(Server[Runtime]):
     def create_initialization_options(self, notification_options=None, experimental_capabilities=None, extensions=None):
         # The HTTP session manager asks with no arguments; tools/list_changed must be advertised there too.
@@ -48,6 +52,8 @@ def build_server(runtime: Runtime) -> GovernedServer:
         if ctx.request_id is None:
             return await call_next(ctx)
         await _guard(runtime.attach(ctx))
+        if ctx.method in _LONG_LIVED:
+            return await call_next(ctx)
         runtime.call_started()
         try:
             return await call_next(ctx)

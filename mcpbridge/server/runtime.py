@@ -167,7 +167,6 @@ class Runtime:
 
     async def tick(self) -> None:
         ended, version = await to_thread.run_sync(self._tick_sync)
-        logger.debug("tick version=%s last=%s live=%d ended=%d", version, self._version, len(self.sessions.live()), len(ended))
         for live in ended:
             await self._close(live)
         for live in self.sessions.idle():

@@ -1,6 +1,7 @@
 """Streamable HTTP: bearer API keys through the SDK's token verifier, RFC 9728 metadata, DNS-rebinding
 protection from settings. Used by `runmcp --transport http` and mounted at /mcp in the main ASGI app."""
 
+import asyncio
 import logging
 import socket
 
@@ -11,6 +12,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
+from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 
 from mcpbridge.models import McpSession
@@ -20,6 +22,7 @@ from tenants.policy import ResolutionError, resolve_api_key
 logger = logging.getLogger(__name__)
 
 MCP_PATH = "/mcp"
+_FLUSH_SECONDS = 0.5
 
 
 class ApiKeyTokenVerifier:
@@ -71,7 +74,31 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
             await manager._discard_session(live.transport_session_id, transport)
 
     runtime.close_session = close_session
+    app.state.runtime = runtime
     return app
+
+
+class DrainingServer(uvicorn.Server):
+    """On SIGTERM: stop accepting, let running calls finish (up to the grace period), then end the event
+    streams and shut down. sse-starlette (the SDK's SSE layer) would otherwise end every stream, the
+    responses of running calls included, the moment the signal arrives."""
+
+    def __init__(self, config, runtime):
+        super().__init__(config)
+        self.runtime = runtime
+        AppStatus.disable_automatic_graceful_drain()
+
+    async def shutdown(self, sockets=None):
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        if not await self.runtime.drained(settings.MCP_SHUTDOWN_GRACE_SECONDS):
+            logger.warning("Calls still running after %s s; shutting down anyway", settings.MCP_SHUTDOWN_GRACE_SECONDS)
+        # A finished call's answer is still on its way through the response stream; let it reach the socket.
+        await asyncio.sleep(_FLUSH_SECONDS)
+        AppStatus.should_exit = True
+        await super().shutdown(sockets)
 
 
 def serve_http(*, host: str, port: int, public_url: str | None = None) -> None:
@@ -90,4 +117,4 @@ def serve_http(*, host: str, port: int, public_url: str | None = None) -> None:
         timeout_graceful_shutdown=settings.MCP_SHUTDOWN_GRACE_SECONDS,
     )
     logger.warning("MCP Streamable HTTP server listening on http://%s:%d%s", shown_host, bound_port, MCP_PATH)
-    uvicorn.Server(config).run(sockets=[sock])
+    DrainingServer(config, app.state.runtime).run(sockets=[sock])
