@@ -18,7 +18,9 @@ _TRANSIENT = dict(autoretry_for=(BackendError,), retry_backoff=True, retry_backo
 
 
 @shared_task(name="mcpbridge.tasks.drain_outbox")
-def drain_outbox():
+def drain_outbox(follow_up: bool = False):
+    if follow_up:
+        cache.delete(_FOLLOW_UP_KEY)  # this run is the follow-up; the next one may be scheduled
     report = outbox_service.outbox_drain()
     # With a broker, come back for entries that are waiting (backoff, another worker's lease).
     # Eagerly this would recurse; the beat schedule and the next send pick them up instead.
@@ -26,7 +28,7 @@ def drain_outbox():
         wait = outbox_service.outbox_next_due_in()
         # One follow-up at a time (per cache), however many drains found the same backlog.
         if wait is not None and cache.add(_FOLLOW_UP_KEY, 1, timeout=max(1, int(wait) + 1)):
-            drain_outbox.apply_async(countdown=max(wait, 0.2))
+            drain_outbox.apply_async(kwargs={"follow_up": True}, countdown=max(wait, 0.2))
     return {"delivered": report.delivered, "failed": report.failed, "parked": report.parked, "outage": report.outage}
 
 

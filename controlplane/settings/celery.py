@@ -10,3 +10,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Safety nets for the data plane: the outbox is drained even if a queued drain was lost; usage is reconciled daily.
+CELERY_BEAT_SCHEDULE = {
+    "drain-event-outbox": {"task": "mcpbridge.tasks.drain_outbox", "schedule": 30.0},
+    "reconcile-usage": {"task": "mcpbridge.tasks.reconcile_usage", "schedule": 24 * 3600.0},
+}
