@@ -1,1 +1,2 @@
 from mcpbridge.admin import sessions  # noqa: F401
+from mcpbridge.admin import outbox, quotas  # noqa: F401

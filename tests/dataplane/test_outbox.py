@@ -140,3 +140,20 @@ def test_a_burst_survives_an_eventbridge_outage_without_loss(aws_backend, make_p
     assert set(by_id) == set(accepted)
     for event_id, copies in by_id.items():
         assert all(copy == accepted[event_id] for copy in copies)
+
+
+def test_admin_lists_parked_events_and_retries_them(admin_client, flaky, make_principal):
+    p = make_principal()
+    ids = send_many(p, 2)
+    flaky({ids[0]: ["MalformedDetail"] * 3})
+    drain_until_settled()
+    parked = OutboxEvent.objects.get(event_id=ids[0])
+    page = admin_client.get("/admin/mcpbridge/outboxevent/?status__exact=parked")
+    assert page.status_code == 200 and str(parked.seq) in page.content.decode()
+    response = admin_client.post(
+        "/admin/mcpbridge/outboxevent/", {"action": "retry_parked", "_selected_action": [parked.seq]}, follow=True
+    )
+    assert response.status_code == 200
+    parked.refresh_from_db()
+    assert parked.status == OutboxEvent.Status.PENDING and parked.attempts == 0
+    assert admin_client.get("/admin/mcpbridge/quotausage/").status_code == 200
