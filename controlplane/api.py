@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -59,6 +60,11 @@ def _http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(DataError)
+def _data_error(request, exc):
+    return _error(request, 400, "invalid", "A value in the request is out of range or contains characters that cannot be stored.")
 
 
 @api.exception_handler(Exception)

@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -59,6 +60,11 @@ def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every failure of the provisioning API leaves in the one shape."""
     if isinstance(exc, ServiceError):
         return service_error_response(exc)
+    if isinstance(exc, DataError):
+        # Values the database cannot store or compare (out of range, NUL bytes): the input's fault.
+        logger.info("Database refused a value: %s", exc)
+        return Response(error_body("invalid", "A value in the request is out of range or contains characters "
+                                              "that cannot be stored."), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found: no such object, or it belongs to another tenant.")
     elif isinstance(exc, DjangoPermissionDenied):

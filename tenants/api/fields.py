@@ -13,3 +13,12 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return restrict(super().get_queryset(), Caller.of(self.context["request"]), self.tenant_path)
+
+
+class SlugReferenceField(serializers.SlugRelatedField):
+    """A reference by slug that refuses NUL characters before they reach the database (PostgreSQL rejects them)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)

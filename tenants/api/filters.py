@@ -1,6 +1,8 @@
 """Filters for every list of the provisioning API. Tenant filters take ids, so they never reveal
 whether another tenant's object exists: the scoped queryset simply has no such rows."""
 
+import datetime
+
 import django_filters as filters
 
 from tenants.models import (
@@ -19,12 +21,19 @@ from tenants.models.audit import AuditAction, AuditOutcome
 from tenants.models.tenants import TenantStatus
 
 
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    """ISO 8601 with any offset, compared in UTC (PostgreSQL refuses offsets beyond ±15:59)."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(datetime.timezone.utc) if value else value)
+
+
 class TenantFilter(filters.FilterSet):
     slug = filters.CharFilter()
     status = filters.ChoiceFilter(choices=TenantStatus.choices)
     plan = filters.CharFilter(field_name="plan__slug", help_text="Plan slug.")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Tenant
@@ -103,8 +112,8 @@ class AuditEventFilter(filters.FilterSet):
     outcome = filters.ChoiceFilter(choices=AuditOutcome.choices)
     target = filters.CharFilter(lookup_expr="startswith")
     request_id = filters.CharFilter()
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tenants.api.fields import ScopedPrimaryKeyField
+from tenants.api.fields import ScopedPrimaryKeyField, SlugReferenceField
 from tenants.capabilities import Capability
 from tenants.limits import LIMIT_NAMES, Limit
 from tenants.models import (
@@ -44,7 +44,7 @@ class TenantSerializer(serializers.ModelSerializer):
 class TenantCreateSerializer(serializers.Serializer):
     slug = serializers.SlugField(max_length=63)
     name = serializers.CharField(max_length=200)
-    plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
+    plan = SlugReferenceField(slug_field="slug", queryset=Plan.objects.all())
     registration_data = serializers.DictField(required=False, default=dict)
 
 
@@ -54,7 +54,7 @@ class TenantUpdateSerializer(serializers.Serializer):
 
 
 class TenantChangePlanSerializer(serializers.Serializer):
-    plan = serializers.SlugRelatedField(slug_field="slug", queryset=Plan.objects.all())
+    plan = SlugReferenceField(slug_field="slug", queryset=Plan.objects.all())
 
 
 class EffectiveLimitSerializer(serializers.Serializer):
@@ -158,17 +158,17 @@ class MembershipCreateSerializer(serializers.Serializer):
         help_text="The user to add; created (without a password) when no user has this name yet.",
     )
     email = serializers.EmailField(required=False, allow_blank=True, help_text="Used only when the user is created.")
-    role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
+    role = SlugReferenceField(slug_field="slug", queryset=Role.objects.all())
 
 
 class RoleChangeSerializer(serializers.Serializer):
-    role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
+    role = SlugReferenceField(slug_field="slug", queryset=Role.objects.all())
 
 
 class OrgMembershipSerializer(serializers.ModelSerializer):
     organization = ScopedPrimaryKeyField(tenant_path="tenant", queryset=Organization.objects.all())
     membership = ScopedPrimaryKeyField(tenant_path="tenant", queryset=Membership.objects.all())
-    role = serializers.SlugRelatedField(slug_field="slug", queryset=Role.objects.all())
+    role = SlugReferenceField(slug_field="slug", queryset=Role.objects.all())
 
     class Meta:
         model = OrgMembership
