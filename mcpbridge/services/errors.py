@@ -1,5 +1,5 @@
 """Errors of the data plane and the MCP bridge's domain. Adapters map them to protocol errors:
-InvalidInput -> invalid params, CapabilityDenied/ContextError/QuotaExceeded/TenantInactive -> tenant error,
+InvalidInput -> invalid params, CapabilityDenied/QuotaExceeded -> tenant error,
 NotFound -> a tool result the model can read, BackendUnavailable -> backend failure with a safe message."""
 
 

@@ -90,7 +90,9 @@ def _entry(event: OutboxEvent) -> BusEntry:
         bus=bus_name(event.bus),
         source=event.source,
         detail_type=event.detail_type,
-        detail_json=json.dumps(event.detail, separators=(",", ":"), sort_keys=True),
+        # A failed entry's batch-mates may land before its retry; the outbox sequence lets consumers restore
+        # per-tenant order (it is fixed per entry, so every redelivery carries the same content).
+        detail_json=json.dumps({**event.detail, "sequence": event.seq}, separators=(",", ":"), sort_keys=True),
     )
 
 
