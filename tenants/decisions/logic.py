@@ -8,7 +8,7 @@ from tenants.api.caller import Caller
 from tenants.api.scoping import restrict
 from tenants.capabilities import ALL_CAPABILITIES
 from tenants.decisions.errors import ApiError
-from tenants.decisions.tools import TOOL_CAPABILITIES
+from tenants.decisions.tools import tool_capabilities
 from tenants.models import ApiKey, LimitOverride, Membership, OrgMembership, Tenant
 from tenants.policy import ContextNotAllowed, Principal, explain
 
@@ -32,9 +32,10 @@ def decide(principal: Principal, *, tool: str | None, capability: str | None, co
         raise ApiError(400, "invalid", "Give either tool or capability, not both and not neither.",
                        {"fields": {field: ["give either tool or capability"]}})
     if tool is not None:
-        if tool not in TOOL_CAPABILITIES:
+        known = tool_capabilities()
+        if tool not in known:
             return _answer(principal, tool, None, str(principal.context), False, [f"{tool!r} is not a known tool"])
-        capability = TOOL_CAPABILITIES[tool]
+        capability = known[tool]
         if capability is None:
             try:
                 where = principal.in_context(None if context == "personal" else context) if context else principal

@@ -101,3 +101,17 @@ def test_explain_of_another_tenant_is_404(world):
     response = client_for(world, "wrong_tenant").get(f"/api/decide/v1/explain?tenant={world.b.slug}&user=b-user")
     assert response.status_code == 404
     assert "b-user" not in json.dumps(response.json()["details"])
+
+
+@pytest.mark.parametrize("role", ["admin", "user", "viewer"])
+def test_decisions_agree_with_what_the_mcp_bridge_shows(world, role):
+    from mcpbridge.server.tools import default_registry
+    from tenants.policy import resolve_api_key
+    from tests.factories import make_tenant
+
+    _, raw = make_key(make_member(make_tenant(), role))
+    principal = resolve_api_key(raw)
+    registry = default_registry()
+    for tool in registry:
+        answer = check(raw, tool=tool.name).json()
+        assert answer["allowed"] is (registry.find_visible(principal, tool.name) is not None), tool.name
