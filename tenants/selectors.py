@@ -1,5 +1,7 @@
 """Reads of the tenancy domain that more than one adapter needs."""
 
+import uuid
+
 from django.db.models import QuerySet
 
 from tenants.models import ApiKey, AuditEvent, Membership, Tenant, UsageCounter
@@ -11,8 +13,8 @@ def tenant_get(*, slug_or_id: str) -> Tenant | None:
     tenant = qs.filter(slug=slug_or_id).first()
     if tenant is None:
         try:
-            tenant = qs.filter(pk=slug_or_id).first()
-        except Exception:  # not a UUID
+            return qs.filter(pk=uuid.UUID(str(slug_or_id))).first()
+        except ValueError:
             return None
     return tenant
 

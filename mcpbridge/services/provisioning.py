@@ -2,6 +2,7 @@
 
 import json
 import logging
+from collections.abc import Callable
 from itertools import islice
 
 from django.conf import settings
@@ -48,9 +49,11 @@ def tenant_data_provision(*, tenant_id) -> TenantDataPlane:
     return state
 
 
-def _progress(state: TenantDataPlane, store: str, count: int) -> None:
+def _progress(state: TenantDataPlane, store: str, count: int, on_progress: Callable[[str, int], None] | None) -> None:
     state.purge_progress[store] = state.purge_progress.get(store, 0) + count
     state.save(update_fields=["purge_progress"])
+    if on_progress is not None:
+        on_progress(store, count)
 
 
 def _chunks(iterable, size):
@@ -59,9 +62,10 @@ def _chunks(iterable, size):
         yield chunk
 
 
-def tenant_data_purge(*, tenant_id) -> TenantDataPlane:
+def tenant_data_purge(*, tenant_id, on_progress: Callable[[str, int], None] | None = None) -> TenantDataPlane:
     """Delete everything the tenant stored (KV, artifacts, secrets), chunk by chunk with progress saved,
-    then mark the tenant offboarded. Re-running after a crash continues with what is left."""
+    then mark the tenant offboarded. Re-running after a crash continues with what is left.
+    on_progress(store, count) is told of each deleted chunk (the purge command draws a progress bar)."""
     tenant = Tenant.objects.get(pk=tenant_id)
     state, _ = TenantDataPlane.objects.get_or_create(tenant_id=tenant_id)
     if state.purge_finished_at and tenant.status == TenantStatus.OFFBOARDED:
@@ -75,14 +79,14 @@ def tenant_data_purge(*, tenant_id) -> TenantDataPlane:
     prefix = tenant_prefix(tenant_id)
     for chunk in _chunks(plane.kv.scan_tenant(prefix), PURGE_CHUNK):
         plane.kv.delete_many([(namespace, entry.key) for namespace, entry in chunk])
-        _progress(state, "kv", len(chunk))
+        _progress(state, "kv", len(chunk), on_progress)
     for chunk in _chunks(plane.artifacts.iter_prefix(prefix), PURGE_CHUNK):
         plane.artifacts.delete_many([meta.key for meta in chunk])
-        _progress(state, "artifacts", len(chunk))
+        _progress(state, "artifacts", len(chunk), on_progress)
     for chunk in _chunks(plane.secrets.list_names(tenant_secrets_prefix(tenant_id)), PURGE_CHUNK):
         for name in chunk:
             plane.secrets.delete(name)
-        _progress(state, "secrets", len(chunk))
+        _progress(state, "secrets", len(chunk), on_progress)
     plane.artifacts.delete(provisioning_marker_key(tenant_id))
     with transaction.atomic():
         for limit in GAUGES:

@@ -104,8 +104,8 @@ def test_purge_resumes_after_an_interruption(backend, make_principal, monkeypatc
     tenant_offboard(tenant=tenant, actor=ACTOR)
     real_progress, calls = provisioning._progress, []
 
-    def crash_after_two_chunks(state, store, count):
-        real_progress(state, store, count)
+    def crash_after_two_chunks(state, store, count, on_progress):
+        real_progress(state, store, count, on_progress)
         calls.append(count)
         if len(calls) == 2:
             raise RuntimeError("worker died")
