@@ -22,6 +22,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tenants, plans, organizations, memberships, roles, API keys, MCP sessions, audit and usage.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc assets served from this process, not a CDN (docs work on closed networks).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"CapabilityEnum": "tenants.capabilities.Capability"},
 }

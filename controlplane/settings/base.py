@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "ninja",
     "tenants",
     "mcpbridge",

@@ -93,6 +93,13 @@ def test_admin_login_shows_demo_data(served_fresh_checkout):
         css = page.request.get(f"{base}/static/admin/css/base.css")
         assert css.status == 200
         page.screenshot(path=str(tmp_path / "admin.png"), full_page=True)
+        # Both API docs pages render in the browser from locally served assets (no network beyond loopback).
+        page.goto(f"{base}/api/v1/docs/")
+        page.wait_for_selector(".swagger-ui .opblock", timeout=15000)
+        assert page.locator(".opblock-summary-path", has_text="/api/v1/tenants/").count() >= 1
+        page.goto(f"{base}/api/decide/docs")
+        page.wait_for_selector(".swagger-ui .opblock", timeout=15000)
+        assert page.locator(".opblock-summary-path", has_text="/api/decide/v1/check").count() >= 1
         browser.close()
     # The keys the bootstrap printed are real and stay out of the page.
     assert re.findall(r"cpk_\w{8}_\S+", bootstrap_output)
