@@ -2,11 +2,12 @@ from django.contrib import admin, messages
 
 from mcpbridge.models import OutboxEvent
 from mcpbridge.services.outbox import outbox_retry
+from tenants.admin.base import ReadOnlyAdmin
 from tenants.services import Actor
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyAdmin):
     list_display = ("seq", "detail_type", "bus", "tenant_id", "status", "attempts", "outages", "next_attempt_at", "created_at")
     list_filter = ("status", "bus")
     search_fields = ("event_id", "tenant_id", "detail_type")
@@ -18,14 +19,6 @@ class OutboxEventAdmin(admin.ModelAdmin):
     exclude = ("detail", "claim_token")
     actions = ("retry_parked",)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Retry the selected parked events", permissions=["view"])
     def retry_parked(self, request, queryset):

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from mcpbridge.models import McpSession
 from mcpbridge.services.sessions import mcp_session_revoke
-from tenants.admin.base import actor_for
+from tenants.admin.base import ReadOnlyAdmin, actor_for
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -21,7 +21,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(McpSession)
-class McpSessionAdmin(admin.ModelAdmin):
+class McpSessionAdmin(ReadOnlyAdmin):
     """Sessions are recorded by the MCP servers; admins watch them and revoke them (ends within 2 s)."""
 
     list_display = (
@@ -62,12 +62,3 @@ class McpSessionAdmin(admin.ModelAdmin):
             mcp_session_revoke(session=session, actor=actor_for(request))
             ended += 1
         messages.success(request, f"Revoked {ended} session(s).")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

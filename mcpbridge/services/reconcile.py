@@ -2,7 +2,6 @@
 
 from datetime import datetime, timezone as dt_timezone
 
-from django.conf import settings
 
 from mcpbridge.dataplane import data_plane
 from mcpbridge.services.namespaces import tenant_prefix, tenant_secrets_prefix

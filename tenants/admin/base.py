@@ -38,6 +38,21 @@ def run_service(request, call, success: str | None = None) -> bool:
     return True
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records the system writes (audit, usage, sessions, outbox): admins look, filter and act, never edit."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ServiceBackedAdmin(admin.ModelAdmin):
     """ModelAdmin whose saves and deletes call services (subclasses implement create/update/delete)."""
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tenants.admin.base import ServiceBackedAdmin, actor_for
+from tenants.admin.base import ReadOnlyAdmin, ServiceBackedAdmin, actor_for
 from tenants.models import ApiKey, Membership, OrgMembership
 from tenants.services import membership_add, membership_change_role, membership_remove
 
@@ -45,20 +45,10 @@ class MembershipAdmin(ServiceBackedAdmin):
 
 
 @admin.register(OrgMembership)
-class OrgMembershipAdmin(admin.ModelAdmin):
+class OrgMembershipAdmin(ReadOnlyAdmin):
     """Overview; org memberships are edited on the organization page."""
 
     list_display = ("membership", "organization", "role", "created_at")
     list_filter = ("role",)
     search_fields = ("membership__user__username", "organization__slug", "organization__tenant__slug")
     list_select_related = ("membership__user", "membership__tenant", "membership__role", "organization__tenant", "role")
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tenants.admin.base import ServiceBackedAdmin, actor_for
+from tenants.admin.base import ReadOnlyAdmin, ServiceBackedAdmin, actor_for
 from tenants.limits import LIMIT_NAMES
 from tenants.models import LimitOverride, Plan
 from tenants.services import plan_create, plan_update
@@ -44,20 +44,10 @@ class PlanAdmin(ServiceBackedAdmin):
 
 
 @admin.register(LimitOverride)
-class LimitOverrideAdmin(admin.ModelAdmin):
+class LimitOverrideAdmin(ReadOnlyAdmin):
     """Read-only overview across tenants; overrides are edited on the tenant page."""
 
     list_display = ("tenant", "limit", "value", "updated_at")
     list_filter = ("limit",)
     search_fields = ("tenant__slug",)
     list_select_related = ("tenant",)
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

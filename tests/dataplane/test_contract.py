@@ -10,12 +10,11 @@ from django.test import Client
 from mcpbridge.dataplane import data_plane
 from mcpbridge.models import OutboxEvent
 from mcpbridge.services.artifacts import artifact_delete, artifact_get, artifact_list, artifact_put
-from mcpbridge.services.errors import CapabilityDenied, InvalidInput, NotFound, QuotaExceeded
+from mcpbridge.services.errors import CapabilityDenied, InvalidInput, NotFound
 from mcpbridge.services.events import event_send
 from mcpbridge.services.kv import kv_delete, kv_get, kv_list, kv_set
 from mcpbridge.services.quotas import quota_status
 from mcpbridge.services.secrets import secret_get, secret_put
-from tenants.services import Actor, tenant_limit_set
 from tests.dataplane import stores
 
 pytestmark = pytest.mark.django_db

@@ -42,6 +42,20 @@ CHANGELISTS = [
     "tenants_role",
     "tenants_plan",
     "tenants_limitoverride",
+    "mcpbridge_mcpsession",
+    "mcpbridge_outboxevent",
+    "mcpbridge_quotausage",
+    "mcpbridge_tenantdataplane",
+]
+READ_ONLY = [
+    "tenants_auditevent",
+    "tenants_usagecounter",
+    "tenants_orgmembership",
+    "tenants_limitoverride",
+    "mcpbridge_mcpsession",
+    "mcpbridge_outboxevent",
+    "mcpbridge_quotausage",
+    "mcpbridge_tenantdataplane",
 ]
 
 
@@ -63,6 +77,20 @@ def test_filtered_changelist_skips_the_full_count(client, staff, name):
     response = client.get(reverse(f"admin:{name}_changelist"), {"q": "tenant"})
     assert response.status_code == 200
     assert response.context["cl"].show_full_result_count is False
+
+
+@pytest.mark.parametrize("name", READ_ONLY)
+def test_system_written_records_cannot_be_added_or_deleted(client, staff, name):
+    from django.apps import apps
+
+    _populate(1)
+    app_label, model_name = name.split("_", 1)
+    model = apps.get_model(app_label, model_name)
+    assert client.get(reverse(f"admin:{name}_add")).status_code == 403
+    obj = model.objects.first()
+    if obj is not None:
+        assert client.post(reverse(f"admin:{name}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+        assert model.objects.filter(pk=obj.pk).exists()
 
 
 def test_search_filters_and_autocomplete_work(client, staff):
