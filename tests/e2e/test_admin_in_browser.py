@@ -103,3 +103,29 @@ def test_admin_login_shows_demo_data(served_fresh_checkout):
         browser.close()
     # The keys the bootstrap printed are real and stay out of the page.
     assert re.findall(r"cpk_\w{8}_\S+", bootstrap_output)
+
+
+@pytest.mark.slow
+def test_main_asgi_app_serves_mcp_beside_the_admin(served_fresh_checkout):
+    import anyio
+
+    from tests.mcp.conftest import http_client
+
+    base, _, bootstrap_output, _ = served_fresh_checkout
+    keys = dict(re.findall(r"^\s+(admin|user|viewer)\s+\S+\s+(cpk_\S+)$", bootstrap_output, re.M))
+
+    async def scenario():
+        async with http_client(base, keys["user"]) as client:
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+            assert "kv_set" in tools and "secrets_put" not in tools
+            await client.call_tool("kv_set", {"key": "greeting", "value": "hello"})
+            got = await client.call_tool("kv_get", {"key": "greeting"})
+            assert got.structured_content["value"] == "hello"
+        async with http_client(base, keys["viewer"], mode="auto") as client:
+            tools = {tool.name for tool in (await client.list_tools()).tools}
+            assert "kv_set" not in tools and "kv_get" in tools
+            # The viewer works in its own personal namespace: the user's item is not there.
+            missing = await client.call_tool("kv_get", {"key": "greeting"})
+            assert missing.is_error
+
+    anyio.run(scenario)
