@@ -259,3 +259,29 @@ def test_unfiltered_audit_list_uses_the_row_estimate_on_postgresql(monkeypatch):
         assert paginators.EstimatedCountPaginator(AuditEvent.objects.all(), 10).count == exact
     # A filtered list is always counted exactly.
     assert paginators.EstimatedCountPaginator(AuditEvent.objects.filter(target="t1"), 10).count == 1
+
+
+def test_user_admin_changes_are_audited_without_values(client, staff):
+    response = client.post(
+        reverse("admin:auth_user_add"),
+        {"username": "dana", "password1": "a-Secret-pass-123", "password2": "a-Secret-pass-123", "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    dana = get_user_model().objects.get(username="dana")
+    response = client.post(
+        reverse("admin:auth_user_change", args=[dana.pk]),
+        {
+            "username": "dana",
+            "first_name": "Dana",
+            "last_name": "",
+            "email": "dana@example.com",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302
+    events = AuditEvent.objects.filter(target="user:dana", actor="user:root").order_by("id")
+    assert [e.details["operation"] for e in events] == ["user.create", "user.change"]
+    assert set(events[1].details["fields"]) >= {"First name", "Email address"}
+    assert "a-Secret-pass-123" not in repr(list(AuditEvent.objects.values()))
