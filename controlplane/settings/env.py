@@ -9,7 +9,18 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("CONTROLPLANE_VAR_DIR", default=str(BASE_DIR / "var")))
 
-env = environ.Env()
+class Env(environ.Env):
+    """django-environ, with a bad value reported by the variable's name instead of a bare ValueError."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except (ValueError, TypeError) as exc:
+            kind = getattr(cast, "__name__", "the expected type")
+            raise ImproperlyConfigured(f"{var}={self.ENVIRON.get(var)!r} is not a valid {kind}: {exc}") from exc
+
+
+env = Env()
 
 
 def choice(name: str, choices: tuple[str, ...], default: str) -> str:
@@ -18,16 +29,6 @@ def choice(name: str, choices: tuple[str, ...], default: str) -> str:
         raise ImproperlyConfigured(
             f"{name}={value!r} is not valid: use one of {', '.join(choices)}."
         )
-    return value
-
-
-def positive_int(name: str, default: int) -> int:
-    try:
-        value = env.int(name, default=default)
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, got {env.str(name)!r}.") from exc
-    if value <= 0:
-        raise ImproperlyConfigured(f"{name} must be greater than zero, got {value}.")
     return value
 
 
