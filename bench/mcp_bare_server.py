@@ -1,5 +1,6 @@
-"""Baseline for bench/mcp_bench.py: a bare SDK low-level server doing the same work as the governed
-`whoami` (resolve the API key, describe the principal), with no pipeline, sessions, limits or audit.
+"""Baseline for bench/mcp_bench.py: a bare SDK low-level server doing the same work as the governed server
+(tools/call whoami: resolve the API key, describe the principal; tools/list: the same tool listings an admin
+key sees), with no pipeline, sessions, limits or audit.
 
     python bench/mcp_bare_server.py stdio <api key>
     python bench/mcp_bare_server.py http <port>       (bearer key in each request)
@@ -24,15 +25,16 @@ from mcp.server.lowlevel import Server  # noqa: E402
 from mcp.server.stdio import stdio_server  # noqa: E402
 from mcp.server.transport_security import TransportSecuritySettings  # noqa: E402
 
+from mcpbridge.server.tools import default_registry  # noqa: E402
 from mcpbridge.server.tools.identity import describe  # noqa: E402
 from tenants.policy import resolve_api_key  # noqa: E402
 
-TOOL = types.Tool(name="whoami", description="who am I", input_schema={"type": "object", "properties": {}})
+TOOLS = [tool.as_mcp() for tool in default_registry()]
 
 
 def build(raw_key_of) -> Server:
     async def list_tools(ctx, params):
-        return types.ListToolsResult(tools=[TOOL])
+        return types.ListToolsResult(tools=TOOLS)
 
     async def call_tool(ctx, params):
         payload = await to_thread.run_sync(lambda: describe(resolve_api_key(raw_key_of(ctx))))

@@ -14,18 +14,30 @@ _CONTEXT_KEY = "mcp:context:{}"
 _PERSONAL = "personal"
 
 
-def authenticate(raw_key: str | None) -> Principal:
-    """Resolve on every call (cached by policy version), so a revocation or suspension applies to the next call."""
+def authenticate(raw_key: str | None, resolved: Principal | ResolutionError | None = None) -> Principal:
+    """Resolve on every request (cached by policy version), so a revocation or suspension applies to the next call.
+
+    `resolved` is what resolving this same key found earlier in the same request (the HTTP bearer check), so
+    a request resolves its key once.
+    """
     if not raw_key:
         raise auth_failed("missing_key", "No API key was given.")
+    if isinstance(resolved, Principal):
+        return resolved
+    if isinstance(resolved, ResolutionError):
+        raise _refusal(resolved)
     try:
         return resolve_api_key(raw_key)
     except ResolutionError as exc:
-        refusal = tenant_error(exc.reason.value, exc.message) if exc.is_tenant_error else auth_failed(
-            exc.reason.value, exc.message
-        )
-        refusal.tenant_id, refusal.key_prefix = exc.tenant_id, exc.key_prefix
-        raise refusal from None
+        raise _refusal(exc) from None
+
+
+def _refusal(exc: ResolutionError) -> Refusal:
+    refusal = tenant_error(exc.reason.value, exc.message) if exc.is_tenant_error else auth_failed(
+        exc.reason.value, exc.message
+    )
+    refusal.tenant_id, refusal.key_prefix = exc.tenant_id, exc.key_prefix
+    return refusal
 
 
 class ContextStore:

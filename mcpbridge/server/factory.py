@@ -99,6 +99,7 @@ def _caller(runtime: Runtime, ctx, live) -> CallerInfo:
         raw_key=runtime.credential(ctx),
         request_id=str(ctx.request_id or ""),
         session_id=live.record_id if live is not None else "",
+        resolved=runtime.resolution(ctx),
     )
 
 

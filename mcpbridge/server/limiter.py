@@ -1,12 +1,13 @@
 """Per-tenant request rate, concurrency and AWS capacity limits.
 
-Rates use the `limits` library's moving window (no burst at window edges), in memory by default and in
-Redis when REDIS_URL is set, so every server process draws from one budget.
+Rates use a moving window (no burst at window edges): in process memory by default, and the `limits`
+library's Redis moving window when REDIS_URL is set, so every server process draws from one budget.
 """
 
 import math
 import threading
 import time
+from collections import deque
 from contextlib import contextmanager
 
 import redis
@@ -22,22 +23,20 @@ from tenants.policy import Principal
 # A Redis concurrency slot outlives a crashed process by at most this long.
 _SLOT_TTL_SECONDS = 120
 _CONCURRENCY_RETRY_MS = 100
+_WINDOW_ITEMS = {60: RateLimitItemPerMinute, 1: RateLimitItemPerSecond}
 
 
 class Limiter:
     def __init__(self, redis_url: str = ""):
-        self._windows = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
+        self._windows = RedisWindows(redis_url) if redis_url else LocalWindows()
         self._gate = RedisConcurrencyGate(redis_url) if redis_url else LocalConcurrencyGate()
 
     def check_rate(self, principal: Principal, tool: Tool) -> None:
-        maximum = principal.limits[Limit.REQUESTS_PER_MINUTE]
-        self._hit(RateLimitItemPerMinute(maximum), Limit.REQUESTS_PER_MINUTE, principal, tool.cost, maximum)
+        self._hit(Limit.REQUESTS_PER_MINUTE, 60, principal, tool.cost)
 
     def check_capacity(self, principal: Principal, tool: Tool, args) -> None:
         for capacity in tool.capacity:
-            maximum = principal.limits[capacity.limit]
-            units = max(1, int(capacity.units(args)))
-            self._hit(RateLimitItemPerSecond(maximum), capacity.limit, principal, units, maximum)
+            self._hit(capacity.limit, 1, principal, max(1, int(capacity.units(args))))
 
     @contextmanager
     def concurrency(self, principal: Principal):
@@ -49,12 +48,50 @@ class Limiter:
         finally:
             self._gate.leave(principal.tenant_id)
 
-    def _hit(self, item, limit: str, principal: Principal, cost: int, maximum: int) -> None:
-        if maximum > 0 and cost <= maximum and self._windows.hit(item, limit, principal.tenant_id, cost=cost):
-            return
-        reset_at = self._windows.get_window_stats(item, limit, principal.tenant_id).reset_time
-        retry_ms = max(1, math.ceil((reset_at - time.time()) * 1000))
-        raise rate_limited(limit, retry_ms, maximum)
+    def _hit(self, limit: str, seconds: int, principal: Principal, cost: int) -> None:
+        maximum = principal.limits[limit]
+        wait = self._windows.hit(limit, principal.tenant_id, maximum, seconds, cost)
+        if wait is not None:
+            raise rate_limited(limit, max(1, math.ceil(wait * 1000)), maximum)
+
+
+class LocalWindows:
+    """Moving windows in this process. (The `limits` library's memory storage starts an expiry thread on
+    most hits, which cost more than the whole rest of a governed call.)"""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+
+    def hit(self, limit: str, tenant_id: str, maximum: int, seconds: int, cost: int) -> float | None:
+        """Take `cost` units of the window; None when granted, else the seconds until enough units free up."""
+        if not 0 < cost <= maximum:
+            return float(seconds)  # never fits
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault((limit, tenant_id), deque())
+            while hits and hits[0] <= now - seconds:
+                hits.popleft()
+            if len(hits) + cost <= maximum:
+                hits.extend([now] * cost)
+                return None
+            # The oldest hits leave the window first; the call fits once this many of them have.
+            return hits[len(hits) + cost - maximum - 1] + seconds - now
+
+
+class RedisWindows:
+    """Moving windows in Redis, shared by every server process."""
+
+    def __init__(self, url: str):
+        self._windows = MovingWindowRateLimiter(storage_from_string(url))
+
+    def hit(self, limit: str, tenant_id: str, maximum: int, seconds: int, cost: int) -> float | None:
+        if not 0 < cost <= maximum:
+            return float(seconds)  # never fits
+        item = _WINDOW_ITEMS[seconds](maximum)
+        if self._windows.hit(item, limit, tenant_id, cost=cost):
+            return None
+        return self._windows.get_window_stats(item, limit, tenant_id).reset_time - time.time()
 
 
 class LocalConcurrencyGate:

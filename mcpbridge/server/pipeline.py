@@ -29,7 +29,7 @@ from mcpbridge.services.errors import (
     QuotaExceeded,
 )
 from tenants.models.audit import AuditAction, AuditOutcome
-from tenants.policy import ContextNotAllowed, Principal
+from tenants.policy import ContextNotAllowed, Principal, ResolutionError
 from tenants.services import Actor
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class CallerInfo:
     raw_key: str | None
     request_id: str = ""
     session_id: str = ""
+    # What resolving raw_key found earlier in this same request (HTTP: the bearer check), or None.
+    resolved: Principal | ResolutionError | None = None
 
 
 class Pipeline:
@@ -53,7 +55,7 @@ class Pipeline:
         self.contexts = contexts
 
     def principal(self, caller: CallerInfo, *, strict_context: bool = True) -> Principal:
-        principal = authenticate(caller.raw_key)
+        principal = authenticate(caller.raw_key, caller.resolved)
         return self.contexts.apply(principal, strict=strict_context)
 
     def list_tools(self, caller: CallerInfo) -> tuple[list[types.Tool], frozenset[str]]:
@@ -75,7 +77,7 @@ class Pipeline:
         started = time.perf_counter()
         principal: Principal | None = None
         try:
-            principal = authenticate(caller.raw_key)
+            principal = authenticate(caller.raw_key, caller.resolved)
             if name not in _CONTEXT_TOLERANT:
                 principal = self.contexts.apply(principal, strict=True)
             else:

@@ -45,9 +45,20 @@ class Tool:
     capacity: tuple[Capacity, ...] = ()
     read_only: bool = False  # advertised to clients as readOnlyHint
     schema: dict = field(init=False, compare=False)
+    listing: types.Tool = field(init=False, compare=False, repr=False)  # built once, served by every tools/list
 
     def __post_init__(self):
         object.__setattr__(self, "schema", self.input_model.model_json_schema())
+        object.__setattr__(
+            self,
+            "listing",
+            types.Tool(
+                name=self.name,
+                description=self.description,
+                input_schema=self.schema,
+                annotations=types.ToolAnnotations(read_only_hint=self.read_only),
+            ),
+        )
 
     def visible_to(self, principal: Principal) -> bool:
         return self.capability is None or principal.can(self.capability)
@@ -59,12 +70,7 @@ class Tool:
             raise invalid_arguments(self.name, _problems(exc)) from None
 
     def as_mcp(self) -> types.Tool:
-        return types.Tool(
-            name=self.name,
-            description=self.description,
-            input_schema=self.schema,
-            annotations=types.ToolAnnotations(read_only_hint=self.read_only),
-        )
+        return self.listing
 
 
 class ToolRegistry:

@@ -20,6 +20,7 @@ from mcpbridge.server.registry import ToolRegistry
 from mcpbridge.server.sessions import LiveSession, SessionRegistry, end_stale_sessions
 from mcpbridge.server.telemetry import Telemetry
 from mcpbridge.server.tools import default_registry
+from tenants.policy import Principal, ResolutionError
 from tenants.policy.version import policy_version
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ _STALE_SWEEP_EVERY_TICKS = 20
 
 # Reads the caller's raw API key off a request context (bearer token over HTTP, the process's key over stdio).
 Credential = Callable[[object], str | None]
+# What resolving that key already found earlier in the same request (HTTP: the bearer check), or None.
+Resolution = Callable[[object], Principal | ResolutionError | None]
 
 
 @dataclass(eq=False)
@@ -47,11 +50,13 @@ class Runtime:
         *,
         transport: str,
         credential: Credential,
+        resolution: Resolution | None = None,
         registry: ToolRegistry | None = None,
         tick_seconds: float | None = None,
     ):
         self.transport = transport
         self.credential = credential
+        self.resolution = resolution or (lambda ctx: None)
         self.registry = registry or default_registry()
         self.telemetry = Telemetry()
         self.contexts = ContextStore()

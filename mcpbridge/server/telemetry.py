@@ -1,7 +1,7 @@
 """Audit events and usage counters of tool calls, buffered in memory and written in batches.
 
 One INSERT and one UPDATE per call would dominate a fast tool call, so the call only appends to a buffer;
-the server's background loop flushes it every half second and once more at shutdown.
+the server's background loop flushes it every half second (one multi-row INSERT) and once more at shutdown.
 """
 
 import logging
@@ -10,7 +10,7 @@ from collections import Counter
 
 from django.db import close_old_connections, transaction
 
-from tenants.services import Actor, audit_record, usage_increment
+from tenants.services import Actor, audit_record_many, usage_increment
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +63,7 @@ class Telemetry:
         close_old_connections()
         try:
             with transaction.atomic():
-                for event in events:
-                    audit_record(**event)
+                audit_record_many(events)
                 for (tenant_id, metric), amount in usage.items():
                     usage_increment(tenant_id=tenant_id, metric=metric, amount=amount)
         except Exception:

@@ -12,12 +12,13 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import PrivateAttr
 from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
-from tenants.policy import ResolutionError, resolve_api_key
+from tenants.policy import Principal, ResolutionError, resolve_api_key
 
 logger = logging.getLogger(__name__)
 
@@ -25,21 +26,29 @@ MCP_PATH = "/mcp"
 _FLUSH_SECONDS = 0.5
 
 
+class ApiKeyToken(AccessToken):
+    """The bearer API key, carrying what resolving it found while this very request was authenticated, so
+    the pipeline does not resolve it a second time (one thread hop and one policy read fewer per request)."""
+
+    _resolution: Principal | ResolutionError | None = PrivateAttr(default=None)
+
+
 class ApiKeyTokenVerifier:
     """Bearer token = API key. Unknown, revoked and expired keys get 401; a key of a suspended tenant is let
     through so the pipeline can answer with the tenant error (-32002) and its reason."""
 
     async def verify_token(self, token: str) -> AccessToken | None:
+        # Resolved against the current policy version on every request: a revocation applies to the next one.
         try:
-            principal = await to_thread.run_sync(resolve_api_key, token)
+            resolution = await to_thread.run_sync(resolve_api_key, token)
         except ResolutionError as exc:
             if not exc.is_tenant_error:
                 return None
-            prefix = exc.key_prefix
-        else:
-            prefix = principal.key_prefix
+            resolution = exc
         # The same identity whatever the key's state, so a session keeps one owner when its tenant is suspended.
-        return AccessToken(token=token, client_id=prefix, scopes=[])
+        access = ApiKeyToken(token=token, client_id=resolution.key_prefix, scopes=[])
+        access._resolution = resolution
+        return access
 
 
 def bearer_key(_ctx) -> str | None:
@@ -47,9 +56,14 @@ def bearer_key(_ctx) -> str | None:
     return token.token if token is not None else None
 
 
+def bearer_resolution(_ctx) -> Principal | ResolutionError | None:
+    token = get_access_token()
+    return token._resolution if isinstance(token, ApiKeyToken) else None
+
+
 def build_http_app(*, public_url: str | None = None) -> Starlette:
     public_url = (public_url or settings.MCP_PUBLIC_URL).rstrip("/")
-    runtime = Runtime(transport=McpSession.Transport.HTTP, credential=bearer_key)
+    runtime = Runtime(transport=McpSession.Transport.HTTP, credential=bearer_key, resolution=bearer_resolution)
     server = build_server(runtime)
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from tenants.models import AuditEvent
 from tenants.models.audit import AuditOutcome
 from tenants.services.actors import Actor
@@ -16,8 +18,36 @@ def audit_record(
     latency_ms: float | None = None,
     details: dict | None = None,
 ) -> AuditEvent:
+    event = _event(
+        actor=actor,
+        target=target,
+        tenant_id=tenant_id,
+        outcome=outcome,
+        action=action,
+        latency_ms=latency_ms,
+        details=details,
+    )
+    event.save()
+    return event
+
+
+def audit_record_many(events: Iterable[dict]) -> int:
+    """Append many events in one statement: each dict holds audit_record's keyword arguments."""
+    return len(AuditEvent.objects.bulk_create([_event(**event) for event in events], batch_size=500))
+
+
+def _event(
+    *,
+    actor: Actor,
+    target: str,
+    tenant_id=None,
+    outcome: str = AuditOutcome.OK,
+    action: str | None = None,
+    latency_ms: float | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
     safe_details = {k: v for k, v in (details or {}).items() if k not in _REDACTED_KEYS}
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor.label[:200],
         actor_user_id=actor.user_id,
         tenant_id=tenant_id,
