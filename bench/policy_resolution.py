@@ -65,9 +65,9 @@ def main():
     cached_org_t = timed(lambda: resolve_api_key(raw, org="org"))
     vendor = django.db.connection.vendor
     print(f"policy resolution on {vendor}, {N} samples each (microseconds)")
-    print(f"  baseline: one primary-key read   p50 {baseline[0]:8.1f}  p99 {baseline[1]:8.1f}")
+    print(f"  baseline: one ORM primary-key read p50 {baseline[0]:8.1f}  p99 {baseline[1]:8.1f}")
     for name, (p50, p99) in (("cold (cache miss)", cold_t), ("cached", cached_t), ("cached, org context", cached_org_t)):
-        print(f"  {name:<31}  p50 {p50:8.1f}  p99 {p99:8.1f}  ({p50 / baseline[0]:.1f}x baseline p50)")
+        print(f"  {name:<35}  p50 {p50:8.1f}  p99 {p99:8.1f}  ({p50 / baseline[0]:.1f}x baseline p50)")
     print(f"  cold / cached p50 ratio: {cold_t[0] / cached_t[0]:.1f}x")
 
 
