@@ -11,6 +11,7 @@ from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
 
+from mcpbridge.server import resources
 from mcpbridge.server.errors import BACKEND_FAILURE, Refusal
 from mcpbridge.server.pipeline import CallerInfo
 from mcpbridge.server.runtime import Listener, Runtime
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 SERVER_NAME = "controlplane"
 INSTRUCTIONS = (
     "Tenant-scoped storage tools: key-value items, artifacts, events and secrets. Everything you store lives in "
-    "your current context (personal, or an organization after context_switch). Call whoami to see where you are."
+    "your current context (personal, or an organization after context_switch). Call whoami to see where you are. "
+    "Artifacts of the current context are also resources (artifact:///<name>)."
 )
 
 
@@ -71,6 +73,15 @@ def build_server(runtime: Runtime) -> GovernedServer:
         caller = _caller(runtime, ctx, runtime.live_for(ctx))
         return await _guard(to_thread.run_sync(runtime.pipeline.call_tool, caller, params.name, params.arguments))
 
+    async def list_resources(ctx: ServerRequestContext, params) -> types.ListResourcesResult:
+        caller = _caller(runtime, ctx, runtime.live_for(ctx))
+        cursor = params.cursor if params is not None else None
+        return await _guard(to_thread.run_sync(resources.list_resources, runtime.pipeline, caller, cursor))
+
+    async def read_resource(ctx: ServerRequestContext, params: types.ReadResourceRequestParams):
+        caller = _caller(runtime, ctx, runtime.live_for(ctx))
+        return await _guard(to_thread.run_sync(resources.read_resource, runtime.pipeline, caller, params.uri))
+
     async def listen(ctx: ServerRequestContext, params: types.SubscriptionsListenRequestParams):
         raw_key = runtime.credential(ctx)
         visible = await _guard(to_thread.run_sync(_visible_or_refuse, runtime, raw_key))
@@ -88,6 +99,8 @@ def build_server(runtime: Runtime) -> GovernedServer:
         lifespan=lifespan,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_read_resource=read_resource,
         on_subscriptions_listen=listen,
     )
     server.middleware.append(enforce)

@@ -1,4 +1,5 @@
-"""The one enforcement pipeline every tool call goes through, in this order:
+"""The one enforcement pipeline every tool call (and every resource request, served by a tool) goes through,
+in this order:
 
 authenticate -> tenant and key active -> tool visible for the effective capabilities -> arguments valid ->
 rate limit and concurrency -> AWS capacity -> execute (the data services enforce quotas atomically) ->
@@ -10,6 +11,7 @@ It is synchronous (Django ORM, boto3): the async MCP handlers run it in a worker
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mcp_types as types
@@ -73,35 +75,73 @@ class Pipeline:
         return self.registry.visible_names(principal)
 
     def call_tool(self, caller: CallerInfo, name: str, arguments: dict | None) -> types.CallToolResult:
+        return self._governed(
+            caller,
+            name,
+            arguments,
+            target=f"tool:{name}",
+            strict_context=name not in _CONTEXT_TOLERANT,
+            hidden=lambda: unknown_tool(name),
+            execute=self._tool_result,
+        )
+
+    def serve_resource(
+        self, caller: CallerInfo, tool_name: str, arguments: dict, *, target: str, not_found: Callable[[], Refusal]
+    ) -> dict:
+        """A resources/* request served by a tool's handler, through the same checks, limits and audit as a
+        call of that tool. Returns the tool's payload. A hidden tool and a missing object get the same
+        answer (`not_found`), so a caller cannot tell what exists from what it may not see."""
+
+        def execute(tool, principal, args) -> tuple[dict, str]:
+            try:
+                return self._handle(tool, principal, args), AuditOutcome.OK
+            except NotFound:
+                refusal = not_found()
+                refusal.outcome = AuditOutcome.INVALID  # audited apart from a hidden tool's DENIED
+                raise refusal from None
+            except DataPlaneError as exc:
+                raise invalid_arguments(tool.name, [exc.message]) from None
+
+        return self._governed(
+            caller, tool_name, arguments, target=target, strict_context=True, hidden=not_found, execute=execute
+        )
+
+    def _governed(self, caller: CallerInfo, name: str, arguments, *, target, strict_context, hidden, execute):
         close_old_connections()
         started = time.perf_counter()
         principal: Principal | None = None
         try:
             principal = authenticate(caller.raw_key, caller.resolved)
-            if name not in _CONTEXT_TOLERANT:
-                principal = self.contexts.apply(principal, strict=True)
-            else:
-                principal = self.contexts.apply(principal, strict=False)
+            principal = self.contexts.apply(principal, strict=strict_context)
             tool = self.registry.find_visible(principal, name)
             if tool is None:
-                raise unknown_tool(name)
+                raise hidden()
             args = tool.parse(arguments)
             self.limiter.check_rate(principal, tool)
             with self.limiter.concurrency(principal):
                 self.limiter.check_capacity(principal, tool, args)
-                result, outcome = self._execute(tool, principal, args)
+                result, outcome = execute(tool, principal, args)
         except Refusal as refusal:
-            self._record(caller, principal, name, refusal.outcome, started, refusal)
+            self._record(caller, principal, name, target, refusal.outcome, started, refusal)
             raise
-        self._record(caller, principal, name, outcome, started)
+        self._record(caller, principal, name, target, outcome, started)
         return result
 
-    def _execute(self, tool, principal: Principal, args) -> tuple[types.CallToolResult, str]:
+    def _tool_result(self, tool, principal: Principal, args) -> tuple[types.CallToolResult, str]:
         try:
-            payload = tool.handler(ToolCall(principal=principal, args=args, contexts=self.contexts))
+            payload = self._handle(tool, principal, args)
         except NotFound as exc:
             # Something the model should read and act on, not a protocol failure.
             return _tool_error(exc.message, exc.code), AuditOutcome.OK
+        except DataPlaneError as exc:
+            return _tool_error(exc.message, exc.code), AuditOutcome.ERROR
+        return _tool_result(payload), AuditOutcome.OK
+
+    def _handle(self, tool, principal: Principal, args) -> dict:
+        """Run the handler. Refusals come out as Refusal; NotFound and other DataPlaneErrors (failures the
+        caller should read) come out as they are, for the adapter to shape."""
+        try:
+            return tool.handler(ToolCall(principal=principal, args=args, contexts=self.contexts))
         except InvalidInput as exc:
             raise invalid_arguments(tool.name, [exc.message]) from None
         except QuotaExceeded as exc:
@@ -113,17 +153,16 @@ class Pipeline:
         except BackendUnavailable as exc:
             logger.warning("Backend unavailable in %s: %s", tool.name, exc.__cause__ or exc)
             raise backend_failure(exc.message) from None
-        except DataPlaneError as exc:
-            return _tool_error(exc.message, exc.code), AuditOutcome.ERROR
-        except Refusal:
+        except (DataPlaneError, Refusal):
             raise
         except Exception:
             # Internals (tracebacks, driver messages) stay in the log; the client gets a safe message.
             logger.exception("Tool %s failed", tool.name)
             raise backend_failure("The tool failed unexpectedly; the error has been logged.") from None
-        return _tool_result(payload), AuditOutcome.OK
 
-    def _record(self, caller: CallerInfo, principal, name: str, outcome: str, started: float, refusal=None):
+    def _record(
+        self, caller: CallerInfo, principal, name: str, target: str, outcome: str, started: float, refusal=None
+    ):
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         details = {"tool": name}
         if caller.session_id:
@@ -141,7 +180,7 @@ class Pipeline:
         self.telemetry.record(
             actor=actor,
             tenant_id=tenant_id,
-            target=f"tool:{name}",
+            target=target,
             outcome=outcome,
             latency_ms=latency_ms,
             details=details,
