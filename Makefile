@@ -36,8 +36,10 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+BENCHES := policy_resolution decision_check dataplane_kv_latency dataplane_outbox_drain mcp_bench
+
 bench: install-dev
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for name in $(BENCHES); do echo "== $$name"; $(BIN)/python bench/$$name.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) var

@@ -1,28 +1,15 @@
 """Shared setup for the data-plane benches: a throwaway SQLite database, a tenant, and moto's server."""
 
 import os
-import sys
-import tempfile
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-_work = tempfile.mkdtemp(prefix="dataplane-bench-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_work}/bench.sqlite3")
-os.environ.setdefault("DATAPLANE_LOCAL_ROOT", f"{_work}/artifacts")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings")
+from support import setup_django
+
 for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}.items():
     os.environ.setdefault(name, value)
+setup_django("dataplane-bench-")  # local artifacts go under its throwaway var dir
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
-
-call_command("migrate", verbosity=0)
 
 
 def principal(**limits):

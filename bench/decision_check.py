@@ -8,23 +8,14 @@ Prints microseconds and the ratio of each case to the baseline.
 import json
 import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings")
-_tmp = tempfile.mkdtemp(prefix="bench-decide-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/bench.sqlite3")
-os.environ.setdefault("CONTROLPLANE_VAR_DIR", _tmp)
+from support import setup_django
 
-import django  # noqa: E402
-
-django.setup()
+setup_django("bench-decide-")
 
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from tenants.models import Plan, Role  # noqa: E402
@@ -47,7 +38,6 @@ def timed(fn, n=N):
 
 
 def main():
-    call_command("migrate", verbosity=0)
     actor = Actor("bench")
     tenant = tenant_create(slug="bench", name="Bench", plan=Plan.objects.get(slug="standard"), actor=actor)
     tenant_limit_set(tenant=tenant, limit="requests_per_minute", value=10_000_000, actor=actor)
@@ -70,7 +60,7 @@ def main():
         assert response.json()["allowed"] is False
 
     base_p50, base_p99 = timed(baseline)
-    print(f"database: {django.db.connection.vendor}, N={N}")
+    print(f"database: {connection.vendor}, N={N}")
     print(f"{'case':<28}{'p50 µs':>10}{'p99 µs':>10}{'p50 / baseline':>16}")
     print(f"{'baseline (no key, 401)':<28}{base_p50:>10.0f}{base_p99:>10.0f}{1:>16.2f}")
     for name, fn in (("check allowed (kv_set)", check), ("check denied (secrets.write)", denied)):

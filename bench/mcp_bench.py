@@ -27,6 +27,9 @@ import django  # noqa: E402
 import httpx2  # noqa: E402
 
 django.setup()
+from support import quiet_logs  # noqa: E402
+
+quiet_logs()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402

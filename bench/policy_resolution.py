@@ -6,23 +6,13 @@ Prints p50/p99 in microseconds and ratios to the baseline measured in the same r
 
 import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings")
-_tmp = tempfile.mkdtemp(prefix="bench-policy-")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{_tmp}/bench.sqlite3")
-os.environ.setdefault("CONTROLPLANE_VAR_DIR", _tmp)
+from support import setup_django
 
-import django  # noqa: E402
-
-django.setup()
+setup_django("bench-policy-")
 
 from django.core.cache import cache  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 
 from tenants.models import ApiKey, Plan, Role  # noqa: E402
 from tenants.policy import resolve_api_key  # noqa: E402
@@ -42,7 +32,6 @@ def timed(fn, n=N):
 
 
 def main():
-    call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
     actor = Actor("bench")
@@ -63,7 +52,9 @@ def main():
     resolve_api_key(raw)
     cached_t = timed(lambda: resolve_api_key(raw))
     cached_org_t = timed(lambda: resolve_api_key(raw, org="org"))
-    vendor = django.db.connection.vendor
+    from django.db import connection
+
+    vendor = connection.vendor
     print(f"policy resolution on {vendor}, {N} samples each (microseconds)")
     print(f"  baseline: one ORM primary-key read p50 {baseline[0]:8.1f}  p99 {baseline[1]:8.1f}")
     for name, (p50, p99) in (("cold (cache miss)", cold_t), ("cached", cached_t), ("cached, org context", cached_org_t)):

@@ -1,0 +1,35 @@
+"""What the benches share: a throwaway database and var dir, Django set up and migrated, quiet logs."""
+
+import logging
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOISY_LOGGERS = ("werkzeug", "httpx", "httpx2", "django.request", "celery", "mcp", "botocore")
+
+
+def setup_django(prefix: str) -> Path:
+    """Point Django at a fresh SQLite file (unless DATABASE_URL is set), set it up, migrate; return the work dir."""
+    sys.path.insert(0, str(ROOT))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{work}/bench.sqlite3")
+    os.environ.setdefault("CONTROLPLANE_VAR_DIR", str(work))
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    quiet_logs()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return work
+
+
+def quiet_logs() -> None:
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)  # whitenoise: benches collect no static files
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
