@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from mcpbridge.models import McpSession
 from mcpbridge.server.errors import tenant_error
 from tenants.limits import Limit
+from tenants.models import Tenant
 from tenants.models.audit import AuditOutcome
 from tenants.policy import Principal
 
@@ -67,26 +69,34 @@ class SessionRegistry:
         client_version: str = "",
         transport_session_id: str = "",
     ) -> LiveSession:
-        """Record a new session, unless the tenant already has as many open sessions as its plan allows."""
+        """Record a new session, unless the tenant already has as many open sessions as its plan allows.
+
+        Counting and inserting happen under one lock on the tenant, so processes opening sessions at the same
+        time take turns and the tenant never ends above its limit: PostgreSQL locks the tenant row (SELECT ...
+        FOR UPDATE); SQLite transactions here begin IMMEDIATE, which takes the database's write lock up front.
+        """
         maximum = principal.limits[Limit.MAX_MCP_SESSIONS]
-        if open_session_count(principal.tenant_id, self.idle_seconds) >= maximum:
-            raise tenant_error(
-                "max_sessions",
-                f"This tenant already has {maximum} open MCP sessions, its limit; close one or wait for it to expire.",
-                AuditOutcome.DENIED,
-                limit=Limit.MAX_MCP_SESSIONS,
-                max=maximum,
+        with transaction.atomic():
+            list(Tenant.objects.select_for_update().filter(pk=principal.tenant_id).order_by().values_list("pk"))
+            if open_session_count(principal.tenant_id, self.idle_seconds) >= maximum:
+                raise tenant_error(
+                    "max_sessions",
+                    f"This tenant already has {maximum} open MCP sessions, its limit; close one or wait for it to "
+                    "expire.",
+                    AuditOutcome.DENIED,
+                    limit=Limit.MAX_MCP_SESSIONS,
+                    max=maximum,
+                )
+            record = McpSession.objects.create(
+                tenant_id=principal.tenant_id,
+                membership_id=principal.membership_id,
+                api_key_id=principal.api_key_id,
+                transport=self.transport,
+                transport_session_id=transport_session_id[:128],
+                protocol_version=protocol_version[:32],
+                client_name=client_name[:200],
+                client_version=client_version[:100],
             )
-        record = McpSession.objects.create(
-            tenant_id=principal.tenant_id,
-            membership_id=principal.membership_id,
-            api_key_id=principal.api_key_id,
-            transport=self.transport,
-            transport_session_id=transport_session_id[:128],
-            protocol_version=protocol_version[:32],
-            client_name=client_name[:200],
-            client_version=client_version[:100],
-        )
         live = LiveSession(
             record_id=str(record.pk),
             transport=self.transport,

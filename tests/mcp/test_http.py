@@ -206,3 +206,43 @@ def test_sigterm_drains_the_call_in_flight_then_exits(mcp_db, http_server_factor
     assert time.monotonic() - stopped_at < 10
     with pytest.raises(httpx2.TransportError):  # no longer accepting
         httpx2.post(url, headers=headers, json={"jsonrpc": "2.0", "id": 3, "method": "ping"}, timeout=2)
+
+
+def test_role_edit_reaches_stateless_listeners_and_only_those_whose_tools_changed(mcp_db, http_server_factory):
+    """2026-07-28 clients (mode "auto") have no session stream: tools/list_changed comes on subscriptions/listen,
+    and only to listeners whose visible tools changed (each listen stream has its own bus)."""
+    server = http_server_factory()
+    role = Role.objects.create(slug="reader", name="Reader", capabilities=["kv.read"])
+    membership, _, raw = member_key("reader")
+    _, _, bystander_raw = member_key("viewer")  # another tenant, another role: its tools do not change
+    _, _, neighbour_raw = member_key("user", tenant=membership.tenant)  # same tenant, untouched role
+    told, bystander, neighbour = Notifications(), Notifications(), Notifications()
+
+    async def main():
+        async with (
+            http_client(server.url, raw, mode="auto", message_handler=told) as client,
+            http_client(server.url, bystander_raw, mode="auto", message_handler=bystander) as other,
+            http_client(server.url, neighbour_raw, mode="auto", message_handler=neighbour) as third,
+        ):
+            assert client.protocol_version == "2026-07-28"
+            assert "kv_set" not in await tool_names(client)
+            assert await tool_names(other) == ROLE_TOOLS["viewer"]
+            assert await tool_names(third) == ROLE_TOOLS["user"]
+            async with (
+                client.listen(tools_list_changed=True) as sub,
+                other.listen(tools_list_changed=True),
+                third.listen(tools_list_changed=True),
+            ):
+                assert sub.honored.tools_list_changed
+                await in_thread(role_update, role=role, capabilities=["kv.read", "kv.write"], actor=ACTOR)
+                with anyio.fail_after(2):
+                    await told.arrived.wait()
+                # Several ticks of the server's watch loop (0.2 s each) pass: nobody else is told.
+                await anyio.sleep(1)
+            assert "kv_set" in await tool_names(client)
+            assert told.count("notifications/tools/list_changed") == 1
+            assert bystander.count("notifications/tools/list_changed") == 0
+            assert neighbour.count("notifications/tools/list_changed") == 0
+            assert (await other.call_tool("whoami", {})).structured_content["role"] == "viewer"
+
+    anyio.run(main)
