@@ -7,10 +7,9 @@ Prints microseconds and the ratio of each case to the baseline.
 
 import json
 import os
-import statistics
-import time
 
 from support import setup_django
+from support import timed as measure
 
 setup_django("bench-decide-")
 
@@ -26,15 +25,7 @@ settings.ALLOWED_HOSTS = ["*"]
 
 
 def timed(fn, n=N):
-    for _ in range(min(50, n)):
-        fn()  # warm caches and connections
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter_ns()
-        fn()
-        samples.append((time.perf_counter_ns() - start) / 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
+    return measure(fn, n, warmup=min(50, n))  # warm caches and connections
 
 
 def main():

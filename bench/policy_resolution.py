@@ -5,10 +5,9 @@ Prints p50/p99 in microseconds and ratios to the baseline measured in the same r
 """
 
 import os
-import statistics
-import time
 
 from support import setup_django
+from support import timed as measure
 
 setup_django("bench-policy-")
 
@@ -22,13 +21,7 @@ N = int(os.environ.get("BENCH_N", "2000"))
 
 
 def timed(fn, n=N):
-    samples = []
-    for _ in range(n):
-        start = time.perf_counter_ns()
-        fn()
-        samples.append((time.perf_counter_ns() - start) / 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
+    return measure(fn, n)
 
 
 def main():
