@@ -9,6 +9,21 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture
+def lifecycle_events():
+    """Every tenant_lifecycle signal sent during the test, as (tenant slug, event, previous)."""
+    from tenants.signals import tenant_lifecycle
+
+    seen = []
+
+    def receiver(sender, tenant, event, previous, **kwargs):
+        seen.append((tenant.slug, event, previous))
+
+    tenant_lifecycle.connect(receiver, dispatch_uid="test-lifecycle-receiver")
+    yield seen
+    tenant_lifecycle.disconnect(dispatch_uid="test-lifecycle-receiver")
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

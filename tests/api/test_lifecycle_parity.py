@@ -8,22 +8,9 @@ from django.urls import reverse
 
 from mcpbridge.models.outbox import OutboxEvent
 from tenants.models import AuditEvent, Plan, Tenant
-from tenants.signals import tenant_lifecycle
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def emitted():
-    seen = []
-
-    def receiver(sender, tenant, event, previous, **kwargs):
-        seen.append((tenant.slug, event, previous))
-
-    tenant_lifecycle.connect(receiver, dispatch_uid="parity-receiver")
-    yield seen
-    tenant_lifecycle.disconnect(dispatch_uid="parity-receiver")
 
 
 def _through_admin(client, slug):
@@ -63,7 +50,7 @@ def _trace(slug, emitted):
     }
 
 
-def test_api_and_admin_emit_the_same_lifecycle(emitted):
+def test_api_and_admin_emit_the_same_lifecycle(lifecycle_events):
     staff = make_user("root", is_staff=True, is_superuser=True)
     client = Client()
     client.force_login(staff)
@@ -71,7 +58,7 @@ def test_api_and_admin_emit_the_same_lifecycle(emitted):
     _through_admin(client, "by-admin")
     _through_api(client, "by-api")
 
-    by_admin, by_api = _trace("by-admin", emitted), _trace("by-api", emitted)
+    by_admin, by_api = _trace("by-admin", lifecycle_events), _trace("by-api", lifecycle_events)
     assert by_admin["signals"] == by_api["signals"]
     assert [e for e, _ in by_api["signals"]] == ["onboarded", "suspended", "resumed", "offboarding"]
     assert by_admin["audit"] == by_api["audit"]

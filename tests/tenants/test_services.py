@@ -24,22 +24,10 @@ from tenants.services import (
     usage_increment,
 )
 from tenants.services.errors import ConflictError, InvalidTransition
-from tenants.signals import LifecycleEvent, tenant_lifecycle
+from tenants.signals import LifecycleEvent
 from tests.factories import ACTOR, add_to_org, make_key, make_member, make_org, make_tenant
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def lifecycle_events():
-    seen = []
-
-    def receiver(sender, tenant, event, previous, **kwargs):
-        seen.append((tenant.slug, event, previous))
-
-    tenant_lifecycle.connect(receiver, dispatch_uid="test-receiver")
-    yield seen
-    tenant_lifecycle.disconnect(dispatch_uid="test-receiver")
 
 
 def test_tenant_lifecycle_moves_through_every_status(lifecycle_events):
