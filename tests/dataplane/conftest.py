@@ -7,7 +7,8 @@ from tenants.policy import resolve_api_key
 from tests.dataplane.aws import MotoServer
 from tests.factories import add_to_org, make_key, make_member, make_org, make_tenant
 
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+# A Redis database of this test run's own (claimed by tests/isolation.py); the Celery test flushes it.
+TEST_REDIS_URL = os.environ.get("TEST_CELERY_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @pytest.fixture(autouse=True)
