@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from controlplane.api import api as decision_api
+from controlplane.health.views import healthz, readyz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("tenants.api.urls")),
     path("api/decide/", decision_api.urls),
     path("dataplane/", include("mcpbridge.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]

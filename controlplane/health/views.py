@@ -1,0 +1,50 @@
+"""/healthz (the process answers) and /readyz (its dependencies answer). Unauthenticated by design, so they
+name components only: no hostnames, versions or error texts."""
+
+import logging
+
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from controlplane.health.checks import run_checks
+
+logger = logging.getLogger(__name__)
+# Probes come every few seconds: log when the set of failing components changes, not on every probe.
+_last_failing: frozenset[str] = frozenset()
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request):
+    results = run_checks()
+    ready = all(result.ok for result in results)
+    checks = {}
+    for result in results:
+        entry = {"status": "ok" if result.ok else "down", "latency_ms": result.latency_ms}
+        if not result.ok:
+            entry["error"] = result.error
+        checks[result.name] = entry
+    _log_transition(frozenset(f"{r.name} {r.error}" for r in results if not r.ok))
+    response = JsonResponse({"status": "ready" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    if not ready:
+        response["Retry-After"] = "5"
+        # Logged above once per change; Django would otherwise log every probe's 503 as an error.
+        response._has_been_logged = True
+    return response
+
+
+def _log_transition(failing: frozenset[str]) -> None:
+    global _last_failing
+    if failing != _last_failing:
+        if failing:
+            logger.warning("Not ready: %s", ", ".join(sorted(failing)))
+        else:
+            logger.warning("Ready again")
+        _last_failing = failing
