@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from controlplane.api import api as decision_api
-from controlplane.health.views import healthz, readyz
+from controlplane.ops.views import healthz, metrics, readyz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("dataplane/", include("mcpbridge.urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
 ]

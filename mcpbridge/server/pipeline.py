@@ -169,6 +169,8 @@ class Pipeline:
             details["session"] = caller.session_id
         if refusal is not None and refusal.data.get("reason"):
             details["reason"] = refusal.data["reason"]
+        if refusal is not None and refusal.data.get("limit"):
+            details["limit"] = refusal.data["limit"]
         if principal is None:
             prefix = refusal.key_prefix if refusal is not None and refusal.key_prefix else "unknown"
             actor = Actor(f"key:{prefix}", None, AuditAction.AUTH_FAILURE, str(caller.request_id))

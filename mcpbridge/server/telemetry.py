@@ -10,6 +10,7 @@ from collections import Counter
 
 from django.db import close_old_connections, transaction
 
+from mcpbridge.server.metrics import observe_call
 from tenants.services import Actor, audit_record_many, usage_increment
 
 logger = logging.getLogger(__name__)
@@ -38,13 +39,21 @@ class Telemetry:
         details: dict | None = None,
         usage_metric: str | None = None,
     ) -> None:
+        details = details or {}
+        observe_call(
+            tenant_id=tenant_id,
+            tool=details.get("tool", target),
+            outcome=outcome,
+            latency_ms=latency_ms,
+            limit=details.get("limit"),
+        )
         event = dict(
             actor=actor,
             target=target,
             tenant_id=tenant_id,
             outcome=outcome,
             latency_ms=latency_ms,
-            details=details or {},
+            details=details,
         )
         with self._lock:
             if len(self._events) < _MAX_BUFFERED:

@@ -15,6 +15,7 @@ from tenants.models import ApiKey, LimitOverride, OrgMembership
 from tenants.models.tenants import TenantStatus
 from tenants.policy.errors import ResolutionError, ResolutionFailure
 from tenants.policy.keys import digests_match, key_digest, parse_prefix
+from tenants.policy.metrics import POLICY_CACHE_HIT, POLICY_CACHE_MISS
 from tenants.policy.principal import Context, OrgGrant, Principal
 from tenants.policy.version import policy_version
 
@@ -45,8 +46,11 @@ def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
     cache_key = _CACHE_PREFIX + digest
     snapshot = cache.get(cache_key)
     if snapshot is None or snapshot[0] != version:
+        POLICY_CACHE_MISS.inc()
         snapshot = (version, _build(prefix, digest, version))
         cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
+    else:
+        POLICY_CACHE_HIT.inc()
     _, outcome = snapshot
     if isinstance(outcome, Rejection):
         raise ResolutionError(outcome.reason, tenant_id=outcome.tenant_id, key_prefix=prefix)

@@ -1,13 +1,14 @@
-"""/healthz (the process answers) and /readyz (its dependencies answer). Unauthenticated by design, so they
-name components only: no hostnames, versions or error texts."""
+"""/healthz (the process answers) and /readyz (its dependencies answer): unauthenticated by design, so they
+name components only, no hostnames, versions or error texts. /metrics: Prometheus, token or loopback only."""
 
 import logging
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from controlplane.health.checks import run_checks
+from controlplane.ops.health import run_checks
+from controlplane.ops.metrics import render_metrics, scrape_allowed
 
 logger = logging.getLogger(__name__)
 # Probes come every few seconds: log when the set of failing components changes, not on every probe.
@@ -48,3 +49,16 @@ def _log_transition(failing: frozenset[str]) -> None:
         else:
             logger.warning("Ready again")
         _last_failing = failing
+
+
+@never_cache
+@require_GET
+def metrics(request):
+    if not scrape_allowed(
+        authorization=request.headers.get("Authorization", ""), remote_addr=request.META.get("REMOTE_ADDR", "")
+    ):
+        return JsonResponse(
+            {"detail": "Scraping /metrics needs the METRICS_BEARER_TOKEN bearer token (or a loopback address)."},
+            status=403,
+        )
+    return HttpResponse(render_metrics(), content_type="text/plain; version=0.0.4; charset=utf-8")
