@@ -1,4 +1,4 @@
-from controlplane.settings.env import BASE_DIR, VAR_DIR, env, persistent_secret
+from controlplane.settings.env import BASE_DIR, VAR_DIR, choice, env, persistent_secret
 
 SECRET_KEY = persistent_secret("DJANGO_SECRET_KEY", "secret_key")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "ninja",
+    "controlplane.ops",
     "tenants",
     "mcpbridge",
 ]
@@ -98,10 +99,25 @@ API_KEY_HMAC_KEY = persistent_secret("API_KEY_HMAC_KEY", "api_key_hmac_key")
 API_KEY_LAST_USED_RESOLUTION = env.int("API_KEY_LAST_USED_RESOLUTION", default=60)
 POLICY_CACHE_TIMEOUT = env.int("POLICY_CACHE_TIMEOUT", default=300)
 
+# Logs go to stderr only (stdout is the MCP protocol channel under `runmcp`); LOG_FORMAT=json writes one JSON
+# object a line with request id, tenant and tool.
+LOG_FORMAT = choice("LOG_FORMAT", ("text", "json"), "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+    "filters": {"call_context": {"()": "controlplane.ops.logging.CallContextFilter"}},
+    "formatters": {
+        "text": {"()": "controlplane.ops.logging.TextFormatter", "format": "%(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "controlplane.ops.logging.JsonLineFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "filters": ["call_context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["stderr"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
