@@ -106,10 +106,10 @@ class PlatformServiceKeyAdmin(ServiceBackedAdmin):
     @admin.action(description="Revoke selected keys")
     def revoke_keys(self, request, queryset):
         actor = actor_for(request)
-        done = sum(
-            run_service(request, lambda k=key: service_key_revoke(service_key=k, actor=actor, reason="revoked in admin"))
-            for key in queryset.filter(revoked_at__isnull=True)
-        )
+        def revoke(key):
+            return lambda: service_key_revoke(service_key=key, actor=actor, reason="revoked in admin")
+
+        done = sum(run_service(request, revoke(key)) for key in queryset.filter(revoked_at__isnull=True))
         self.message_user(request, f"Revoked {done} key(s).")
 
     @admin.action(description="Rotate selected keys (revoke and issue replacements)")

@@ -4,7 +4,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 _ACCOUNT_NAME = RegexValidator(
-    r"^[a-z0-9][a-z0-9-]{0,59}$", "Use lowercase letters, digits and hyphens (at most 60), starting with a letter or digit."
+    r"^[a-z0-9][a-z0-9-]{0,59}$",
+    "Use lowercase letters, digits and hyphens (at most 60), starting with a letter or digit.",
 )
 
 

@@ -6,17 +6,27 @@ import json
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tenants.models import AuditEvent, LimitOverride, PlatformServiceKey, Tenant
+from tenants.models import AuditEvent, LimitOverride, PlatformServiceKey, ServiceAccount, Tenant
 from tenants.platform_capabilities import ALL_PLATFORM_CAPABILITIES, PlatformCapability
 from tenants.policy import ResolutionError, resolve_api_key
 from tenants.policy.keys import key_digest
 from tenants.policy.service_keys import resolve_service_key
-from tenants.services import Actor, service_account_create, service_key_issue, service_key_revoke, service_key_rotate
+from tenants.services import (
+    Actor,
+    ServiceError,
+    service_account_create,
+    service_key_issue,
+    service_key_revoke,
+    service_key_rotate,
+)
 from tests.api.conftest import snapshot
 from tests.tenants.test_api_keys_and_audit import _every_stored_text
 
@@ -48,7 +58,7 @@ def send(client, method, path, body=None, **headers):
 
 
 def test_a_service_key_drives_the_whole_tenant_lifecycle(account):
-    _, raw = issue(account, *ALL_PLATFORM_CAPABILITIES)
+    key, raw = issue(account, *ALL_PLATFORM_CAPABILITIES)
     api = bearer(raw)
 
     created = send(api, "post", f"{V1}/tenants/", {"slug": "acme", "name": "Acme", "plan": "free"},
@@ -92,6 +102,7 @@ def test_a_service_key_drives_the_whole_tenant_lifecycle(account):
     assert {"tenant.create", "tenant.suspend", "tenant.resume", "tenant.offboard", "plan.create",
             "limit.set", "limit.clear", "tenant.change_plan"} <= operations
     assert not AuditEvent.objects.filter(actor__startswith="key:").exists()
+    assert PlatformServiceKey.objects.get(pk=key.pk).last_used_at is not None
 
 
 @pytest.mark.parametrize(
@@ -165,8 +176,6 @@ def test_raw_key_is_never_stored(account):
 
 
 def test_capabilities_are_validated_and_never_mix_with_tenant_ones(account):
-    from tenants.services import ServiceError
-
     with pytest.raises(ServiceError, match="Unknown platform capabilities: kv.read"):
         issue(account, "kv.read")
     with pytest.raises(ServiceError, match="at least one platform capability"):
@@ -216,8 +225,6 @@ def test_issue_service_key_command_prints_the_key_once(account):
 
 @pytest.fixture
 def staff_client(client):
-    from django.contrib.auth import get_user_model
-
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw"))
     return client
 
@@ -226,8 +233,6 @@ def test_admin_issues_a_key_shown_once_and_revokes_it(staff_client):
     staff_client.post(reverse("admin:tenants_serviceaccount_add"), {"name": "signup", "description": "signup flow"})
     account_event = AuditEvent.objects.get(target="service_account:signup")
     assert account_event.actor == "user:root" and account_event.action == "admin_change"
-    from tenants.models import ServiceAccount
-
     account = ServiceAccount.objects.get(name="signup")
 
     response = staff_client.post(
@@ -248,10 +253,23 @@ def test_admin_issues_a_key_shown_once_and_revokes_it(staff_client):
 
     created = send(bearer(raw), "post", f"{V1}/tenants/", {"slug": "from-admin-key", "name": "T", "plan": "free"})
     assert created.status_code == 201
-    assert AuditEvent.objects.get(target=f"tenant:from-admin-key", details__operation="tenant.create").actor \
+    assert AuditEvent.objects.get(target="tenant:from-admin-key", details__operation="tenant.create").actor \
         == "service:signup"
 
     staff_client.post(reverse("admin:tenants_platformservicekey_changelist"),
                       {"action": "revoke_keys", "_selected_action": [key.pk]})
     assert PlatformServiceKey.objects.get(pk=key.pk).revoked_at is not None
     assert send(bearer(raw), "get", f"{V1}/plans/").status_code == 401
+
+
+def test_admin_key_list_queries_do_not_grow_with_rows(staff_client, account):
+    url = reverse("admin:tenants_platformservicekey_changelist")
+    for _ in range(3):
+        issue(account, PlatformCapability.TENANTS_READ)
+    with CaptureQueriesContext(connection) as few:
+        assert staff_client.get(url).status_code == 200
+    for n in range(12):
+        issue(service_account_create(name=f"pipeline-{n}", actor=STAFF), PlatformCapability.PLANS)
+    with CaptureQueriesContext(connection) as many:
+        assert staff_client.get(url).status_code == 200
+    assert len(many) == len(few)

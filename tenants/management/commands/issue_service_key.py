@@ -22,9 +22,12 @@ class Command(BaseCommand):
             required=True,
             choices=sorted(ALL_PLATFORM_CAPABILITIES),
             metavar="CAPABILITY",
-            help=f"A platform capability of the key; repeat for more. One of: {', '.join(sorted(ALL_PLATFORM_CAPABILITIES))}.",
+            help="A platform capability of the key; repeat for more. "
+            f"One of: {', '.join(sorted(ALL_PLATFORM_CAPABILITIES))}.",
         )
-        parser.add_argument("--key-name", default="cli key", help="A name to tell the key apart (default: %(default)s).")
+        parser.add_argument(
+            "--key-name", default="cli key", help="A name to tell the key apart (default: %(default)s)."
+        )
         parser.add_argument("--description", default="", help="What the service account is for (new accounts only).")
         parser.add_argument("--expires-in-days", type=int, help="Expire the key after this many days.")
 
