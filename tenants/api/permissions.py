@@ -19,7 +19,7 @@ class CallerMayUse(BasePermission):
         if not caller.can_manage_tenant:
             return False
         if view.action in getattr(view, "staff_only_actions", ()):
-            self.message = "Only platform staff may do this."
+            self.message = "Only platform staff or a platform service key (cps_...) may do this."
             return False
         return True
 

@@ -193,6 +193,7 @@ def test_service_keys_and_tenant_keys_never_resolve_as_each_other(account, world
     # A tenant admin key still cannot create tenants: platform powers come only from service keys and staff.
     tenant_key = send(bearer(world.b_admin_raw), "post", f"{V1}/tenants/", {"slug": "x", "name": "X", "plan": "free"})
     assert tenant_key.status_code == 403
+    assert "platform service key" in tenant_key.json()["message"]
 
 
 def test_decision_api_refuses_service_keys_clearly(account):
