@@ -1,11 +1,14 @@
-"""API keys as bearer tokens: the same keys and resolver the MCP bridge uses."""
+"""Bearer tokens of the provisioning API: tenant API keys (the same keys and resolver the MCP bridge uses)
+and platform service keys (cps_..., provisioning automation)."""
 
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from tenants.api.caller import ApiKeyUser
+from tenants.api.caller import ApiKeyUser, ServiceKeyUser
 from tenants.models.audit import AuditAction, AuditOutcome
 from tenants.policy import ResolutionError, resolve_api_key
+from tenants.policy.keys import is_service_key
+from tenants.policy.service_keys import resolve_service_key
 from tenants.services import Actor, audit_record
 
 
@@ -46,6 +49,30 @@ class ApiKeyAuthentication(BaseAuthentication):
                 raise exceptions.PermissionDenied(exc.message, code=exc.reason.value) from None
             raise exceptions.AuthenticationFailed(exc.message, code=exc.reason.value) from None
         return ApiKeyUser(principal), principal
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class ServiceKeyAuthentication(BaseAuthentication):
+    """Platform service keys. Runs before ApiKeyAuthentication and leaves every other token to it."""
+
+    def authenticate(self, request):
+        token = bearer_token(request)
+        if not is_service_key(token):
+            return None
+        try:
+            service = resolve_service_key(token)
+        except ResolutionError as exc:
+            if exc.key_prefix:
+                audit_record(
+                    actor=Actor(f"service-key:{exc.key_prefix}", None, AuditAction.AUTH_FAILURE),
+                    target=request.path[:300],
+                    outcome=AuditOutcome.DENIED,
+                    details={"reason": exc.reason.value},
+                )
+            raise exceptions.AuthenticationFailed(exc.message, code=exc.reason.value) from None
+        return ServiceKeyUser(service), service
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'

@@ -1,4 +1,4 @@
-"""Who is calling the APIs: a platform staff user (session) or an API key's principal."""
+"""Who is calling the APIs: a platform staff user (session), an API key's principal, or a platform service key."""
 
 from dataclasses import dataclass
 from functools import cached_property
@@ -8,6 +8,7 @@ from django.conf import settings
 from tenants.capabilities import Capability
 from tenants.models.audit import AuditAction
 from tenants.policy import Principal
+from tenants.policy.service_keys import ServicePrincipal
 from tenants.services import Actor
 
 
@@ -32,27 +33,54 @@ class ApiKeyUser:
         return f"{self.username} via {self.principal.key_prefix}"
 
 
+class ServiceKeyUser:
+    """request.user for platform service keys: a machine, never staff and never a member of any tenant."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    is_active = True
+    pk = id = None
+
+    def __init__(self, service: ServicePrincipal):
+        self.service = service
+        self.username = service.actor_label
+
+    def get_username(self) -> str:
+        return self.username
+
+    def __str__(self):
+        return f"{self.username} via {self.service.key_prefix}"
+
+
 @dataclass(frozen=True)
 class Caller:
     user: object
     principal: Principal | None
     request_id: str = ""
+    service: ServicePrincipal | None = None
 
     @classmethod
     def of(cls, request) -> "Caller":
         auth = getattr(request, "auth", None)
         principal = auth if isinstance(auth, Principal) else None
+        service = auth if isinstance(auth, ServicePrincipal) else None
         request_id = request.headers.get("X-Request-ID", "")[:64]
-        return cls(user=getattr(request, "user", None), principal=principal, request_id=request_id)
+        return cls(user=getattr(request, "user", None), principal=principal, request_id=request_id, service=service)
 
     @property
     def is_authenticated(self) -> bool:
-        return bool(self.principal) or bool(getattr(self.user, "is_authenticated", False))
+        return bool(self.principal or self.service) or bool(getattr(self.user, "is_authenticated", False))
 
     @property
     def is_staff(self) -> bool:
         user = self.user
-        return self.principal is None and bool(user and user.is_authenticated and user.is_active and user.is_staff)
+        return (
+            self.principal is None
+            and self.service is None
+            and bool(user and user.is_authenticated and user.is_active and user.is_staff)
+        )
 
     @property
     def tenant_id(self) -> str | None:
@@ -68,6 +96,8 @@ class Caller:
         """Stable id for rate limits and idempotency records."""
         if self.principal:
             return f"key:{self.principal.api_key_id}"
+        if self.service:
+            return f"service-key:{self.service.key_id}"
         return f"user:{self.user.pk}"
 
     @property
@@ -79,4 +109,6 @@ class Caller:
     def actor(self) -> Actor:
         if self.principal:
             return Actor.for_principal(self.principal, channel=AuditAction.API_CALL, request_id=self.request_id)
+        if self.service:
+            return Actor(self.service.actor_label, None, AuditAction.API_CALL, self.request_id)
         return Actor.for_user(self.user, channel=AuditAction.API_CALL, request_id=self.request_id)

@@ -27,6 +27,20 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         }
 
 
+class ServiceKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "tenants.api.authentication.ServiceKeyAuthentication"
+    name = "platformServiceKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A platform service key (cps_...) issued by staff; each tenant, plan and limit-override "
+            "operation needs its platform capability (platform.tenants.read, platform.tenants.create, "
+            "platform.tenants.lifecycle, platform.plans, platform.limits).",
+        }
+
+
 class ControlPlaneAutoSchema(AutoSchema):
     def _error_codes(self) -> list[str]:
         codes = ["400", "401", "403", "429"]

@@ -7,12 +7,13 @@ from tenants.api.caller import Caller
 
 
 def restrict(queryset: QuerySet, caller: Caller, tenant_path: str | None) -> QuerySet:
-    """Staff see everything; a tenant.manage key sees its own tenant's rows; anyone else sees nothing.
+    """Staff and platform service keys see everything (a service key only reaches the platform endpoints
+    CallerMayUse lets it use); a tenant.manage key sees its own tenant's rows; anyone else sees nothing.
 
     `tenant_path` is the lookup from the model to its tenant id ("tenant", "membership__tenant", "id" for
     Tenant itself), or None for platform catalogues (plans, roles) that every authorised caller may read.
     """
-    if caller.is_staff:
+    if caller.is_staff or caller.service is not None:
         return queryset
     if not caller.can_manage_tenant:
         return queryset.none()

@@ -13,6 +13,8 @@ from tenants.services import Actor
 class ScopedViewSet(viewsets.GenericViewSet):
     tenant_path: str | None = "tenant"
     staff_only_actions: frozenset[str] = frozenset()
+    # action -> the platform capability a service key needs for it (None: any service key); unlisted: refused.
+    platform_capabilities: dict[str, str | None] = {}
     permission_classes = [CallerMayUse]
 
     def get_queryset(self):

@@ -6,6 +6,7 @@ from tenants.models.plans import LimitOverride, Plan
 from tenants.models.policy_state import PolicyState
 from tenants.models.provisioning import ApplicationPlaneEvent
 from tenants.models.roles import Role
+from tenants.models.service_keys import PlatformServiceKey, ServiceAccount
 from tenants.models.tenants import Membership, Tenant
 from tenants.models.usage import UsageCounter
 
@@ -19,8 +20,10 @@ __all__ = [
     "Organization",
     "OrgMembership",
     "Plan",
+    "PlatformServiceKey",
     "PolicyState",
     "Role",
+    "ServiceAccount",
     "Tenant",
     "UsageCounter",
 ]

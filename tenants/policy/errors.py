@@ -7,6 +7,11 @@ class ResolutionFailure(models.TextChoices):
     REVOKED = "revoked_key", "The API key has been revoked."
     EXPIRED = "expired_key", "The API key has expired."
     USER_INACTIVE = "user_inactive", "The user of this API key is deactivated."
+    SERVICE_KEY = (
+        "service_key_not_accepted",
+        "This is a platform service key: it works only with the provisioning API under /api/v1/. "
+        "Use a tenant API key (cpk_...) here.",
+    )
     TENANT_SUSPENDED = "tenant_suspended", "The tenant is suspended."
     TENANT_OFFBOARDING = "tenant_offboarding", "The tenant is being offboarded."
     TENANT_OFFBOARDED = "tenant_offboarded", "The tenant has been offboarded."

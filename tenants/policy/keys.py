@@ -1,4 +1,6 @@
-"""API key format and digests. Raw keys look like cpk_<8 hex>_<secret>; only prefix and digest are stored."""
+"""Key format and digests, shared by tenant API keys (cpk_<8 hex>_<secret>) and platform service keys
+(cps_<8 hex>_<secret>). Only the visible prefix and the keyed digest are stored; the mark keeps the two
+kinds apart, so a key of one kind never resolves as the other."""
 
 import hashlib
 import hmac
@@ -8,18 +10,27 @@ import secrets
 from django.conf import settings
 
 KEY_PREFIX_MARK = "cpk_"
-_RAW_KEY = re.compile(r"^cpk_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
+SERVICE_KEY_PREFIX_MARK = "cps_"
+_RAW_KEYS = {
+    mark: re.compile(rf"^{mark}([0-9a-f]{{8}})_([A-Za-z0-9_-]{{43}})$")
+    for mark in (KEY_PREFIX_MARK, SERVICE_KEY_PREFIX_MARK)
+}
 
 
-def generate_raw_key() -> tuple[str, str]:
+def generate_raw_key(mark: str = KEY_PREFIX_MARK) -> tuple[str, str]:
     """Return (raw key, visible prefix)."""
-    prefix = KEY_PREFIX_MARK + secrets.token_hex(4)
+    prefix = mark + secrets.token_hex(4)
     return f"{prefix}_{secrets.token_urlsafe(32)}", prefix
 
 
-def parse_prefix(raw_key: str) -> str | None:
-    match = _RAW_KEY.match(raw_key or "")
-    return KEY_PREFIX_MARK + match.group(1) if match else None
+def parse_prefix(raw_key: str, mark: str = KEY_PREFIX_MARK) -> str | None:
+    match = _RAW_KEYS[mark].match(raw_key or "")
+    return mark + match.group(1) if match else None
+
+
+def is_service_key(raw_key: str | None) -> bool:
+    """Whether a token claims to be a platform service key (by its mark), valid or not."""
+    return bool(raw_key) and raw_key.startswith(SERVICE_KEY_PREFIX_MARK)
 
 
 def key_digest(raw_key: str) -> str:

@@ -14,7 +14,7 @@ from tenants.limits import LIMIT_NAMES
 from tenants.models import ApiKey, LimitOverride, OrgMembership
 from tenants.models.tenants import TenantStatus
 from tenants.policy.errors import ResolutionError, ResolutionFailure
-from tenants.policy.keys import digests_match, key_digest, parse_prefix
+from tenants.policy.keys import digests_match, is_service_key, key_digest, parse_prefix
 from tenants.policy.metrics import POLICY_CACHE_HIT, POLICY_CACHE_MISS
 from tenants.policy.principal import Context, OrgGrant, Principal
 from tenants.policy.version import policy_version
@@ -39,6 +39,8 @@ def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
     """
     prefix = parse_prefix(raw_key)
     if prefix is None:
+        if is_service_key(raw_key):
+            raise ResolutionError(ResolutionFailure.SERVICE_KEY)
         raise ResolutionError(ResolutionFailure.MALFORMED)
     digest = key_digest(raw_key)
     # Read the version before any data so that a concurrent change can only make the entry stale, never wrong.

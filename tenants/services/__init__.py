@@ -16,6 +16,13 @@ from tenants.services.organizations import organization_create, organization_del
 from tenants.services.provisioning import application_plane_result_apply
 from tenants.services.plans import plan_create, plan_update, tenant_limit_clear, tenant_limit_set
 from tenants.services.roles import role_create, role_delete, role_update
+from tenants.services.service_keys import (
+    service_account_create,
+    service_account_update,
+    service_key_issue,
+    service_key_revoke,
+    service_key_rotate,
+)
 from tenants.services.tenants import (
     tenant_change_plan,
     tenant_create,
@@ -52,6 +59,11 @@ __all__ = [
     "role_create",
     "role_delete",
     "role_update",
+    "service_account_create",
+    "service_account_update",
+    "service_key_issue",
+    "service_key_revoke",
+    "service_key_rotate",
     "tenant_change_plan",
     "tenant_create",
     "tenant_limit_clear",

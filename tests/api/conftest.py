@@ -22,7 +22,14 @@ from tenants.models import (
     Tenant,
     UsageCounter,
 )
-from tenants.services import role_create, tenant_limit_set, usage_increment
+from tenants.services import (
+    Actor,
+    role_create,
+    service_account_create,
+    service_key_issue,
+    tenant_limit_set,
+    usage_increment,
+)
 from tests.factories import ACTOR, add_to_org, make_key, make_member, make_org, make_tenant, make_user
 
 
@@ -97,6 +104,16 @@ def client_for(world: World | None, who: str) -> Client:
     raw = {"tenant_admin": "b_admin_raw", "wrong_tenant": "a_admin_raw", "no_capability": "b_user_raw"}.get(who)
     if raw:
         client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {getattr(world, raw)}"
+    return client
+
+
+def service_key_client(capabilities, account: str = "provisioner") -> Client:
+    """A client whose bearer is a new platform service key with these platform capabilities."""
+    staff = Actor("user:platform-admin")
+    service_account = service_account_create(name=account, actor=staff)
+    _, raw = service_key_issue(account=service_account, name="pipeline", capabilities=capabilities, actor=staff)
+    client = Client()
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {raw}"
     return client
 
 

@@ -1,7 +1,9 @@
 """Every endpoint of both APIs against every kind of caller: the status, no leak, and nothing changed when denied.
 
 Callers: anonymous; wrong_tenant (tenant A's admin key, acting on tenant B's objects); no_capability (a B key
-whose role lacks tenant.manage); staff (Django session); tenant_admin (B's admin key, tenant.manage).
+whose role lacks tenant.manage); staff (Django session); tenant_admin (B's admin key, tenant.manage);
+service_key (a platform service key with every platform capability); service_key_read_only (one with only
+platform.tenants.read).
 """
 
 import json
@@ -10,9 +12,14 @@ from typing import Callable
 
 import pytest
 
-from tests.api.conftest import World, client_for, snapshot
+from tenants.platform_capabilities import ALL_PLATFORM_CAPABILITIES, PlatformCapability
+from tests.api.conftest import World, client_for, service_key_client, snapshot
 
-CALLERS = ("anonymous", "wrong_tenant", "no_capability", "staff", "tenant_admin")
+SERVICE_KEY_CALLERS = {
+    "service_key": ALL_PLATFORM_CAPABILITIES,
+    "service_key_read_only": frozenset({PlatformCapability.TENANTS_READ}),
+}
+CALLERS = ("anonymous", "wrong_tenant", "no_capability", "staff", "tenant_admin", *SERVICE_KEY_CALLERS)
 V1 = "/api/v1"
 
 
@@ -115,7 +122,47 @@ EXPECTED = {
 }
 
 
+# endpoint -> the platform capability a service key needs (None: any service key); absent: refused with 403.
+SERVICE_KEY_NEEDS = {
+    "tenants.list": PlatformCapability.TENANTS_READ,
+    "tenants.read": PlatformCapability.TENANTS_READ,
+    "tenants.limits": PlatformCapability.TENANTS_READ,
+    "tenants.create": PlatformCapability.TENANTS_CREATE,
+    "tenants.update": PlatformCapability.TENANTS_CREATE,
+    "tenants.suspend": PlatformCapability.TENANTS_LIFECYCLE,
+    "tenants.resume": PlatformCapability.TENANTS_LIFECYCLE,
+    "tenants.offboard": PlatformCapability.TENANTS_LIFECYCLE,
+    "tenants.change_plan": PlatformCapability.PLANS,
+    "plans.list": None,
+    "plans.read": None,
+    "plans.create": PlatformCapability.PLANS,
+    "plans.update": PlatformCapability.PLANS,
+    **dict.fromkeys(
+        ("limit_overrides.list", "limit_overrides.read", "limit_overrides.create", "limit_overrides.update",
+         "limit_overrides.delete"),
+        PlatformCapability.LIMITS,
+    ),
+}
+
+
+def service_key_status(endpoint: Endpoint, capabilities: frozenset[str]) -> int:
+    if endpoint.kind in ("app_plane", "check", "explain"):
+        return 401  # never a tenant principal outside /api/v1/, and not the app plane's secret
+    if endpoint.name not in SERVICE_KEY_NEEDS:
+        return 403
+    needed = SERVICE_KEY_NEEDS[endpoint.name]
+    return endpoint.ok if needed is None or needed in capabilities else 403
+
+
+def client_of(world: World, caller: str):
+    if caller in SERVICE_KEY_CALLERS:
+        return service_key_client(SERVICE_KEY_CALLERS[caller])
+    return client_for(world, caller)
+
+
 def expected_status(endpoint: Endpoint, caller: str) -> int:
+    if caller in SERVICE_KEY_CALLERS:
+        return service_key_status(endpoint, SERVICE_KEY_CALLERS[caller])
     by_caller = {"anonymous": 401, "no_capability": 403, "staff": None, **EXPECTED[endpoint.kind]}
     status = by_caller[caller]
     return endpoint.ok if status is None else status
@@ -134,9 +181,10 @@ def call(client, endpoint: Endpoint, world: World):
 def test_authorization_matrix(world, endpoint, caller, settings):
     settings.APP_PLANE_WEBHOOK_SECRET = "app-plane-secret-for-tests"
     expected = expected_status(endpoint, caller)
+    client = client_of(world, caller)
     before = snapshot()
 
-    response = call(client_for(world, caller), endpoint, world)
+    response = call(client, endpoint, world)
 
     assert response.status_code == expected, response.content[:500]
     if response.status_code == 204:

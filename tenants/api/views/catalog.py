@@ -11,6 +11,7 @@ from tenants.api.idempotency import idempotent_create
 from tenants.api.viewsets import ScopedViewSet
 from tenants.limits import LIMIT_NAMES
 from tenants.models import LimitOverride, Plan, Role
+from tenants.platform_capabilities import PlatformCapability as P
 from tenants.services import (
     plan_create,
     plan_update,
@@ -35,6 +36,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     serializer_class = s.PlanSerializer
     tenant_path = None
     staff_only_actions = WRITES
+    # The plan catalogue is readable by every service key: creating a tenant names a plan.
+    platform_capabilities = {"list": None, "retrieve": None, "create": P.PLANS, "partial_update": P.PLANS}
     filterset_class = PlanFilter
     ordering_fields = ["slug", "name", "created_at"]
     ordering = ["slug"]
@@ -63,6 +66,7 @@ class LimitOverrideViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
     queryset = LimitOverride.objects.all()
     serializer_class = s.LimitOverrideSerializer
     staff_only_actions = WRITES
+    platform_capabilities = dict.fromkeys(("list", "retrieve", "create", "partial_update", "destroy"), P.LIMITS)
     filterset_class = LimitOverrideFilter
     ordering_fields = ["limit", "value", "updated_at"]
     ordering = ["limit"]

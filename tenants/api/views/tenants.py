@@ -8,6 +8,7 @@ from tenants.api.filters import TenantFilter
 from tenants.api.idempotency import idempotent_create
 from tenants.api.viewsets import ScopedViewSet
 from tenants.models import LimitOverride, Tenant
+from tenants.platform_capabilities import PlatformCapability as P
 from tenants.services import (
     tenant_change_plan,
     tenant_create,
@@ -26,6 +27,17 @@ class TenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     serializer_class = s.TenantSerializer
     tenant_path = "id"
     staff_only_actions = frozenset({"create", "suspend", "resume", "offboard", "change_plan"})
+    platform_capabilities = {
+        "list": P.TENANTS_READ,
+        "retrieve": P.TENANTS_READ,
+        "limits": P.TENANTS_READ,
+        "create": P.TENANTS_CREATE,
+        "partial_update": P.TENANTS_CREATE,
+        "suspend": P.TENANTS_LIFECYCLE,
+        "resume": P.TENANTS_LIFECYCLE,
+        "offboard": P.TENANTS_LIFECYCLE,
+        "change_plan": P.PLANS,
+    }
     filterset_class = TenantFilter
     ordering_fields = ["slug", "name", "status", "created_at"]
     ordering = ["slug"]
