@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
         ("MCP_SESSION_IDLE_SECONDS", "soon", "MCP_SESSION_IDLE_SECONDS='soon' is not a valid int"),
         ("AWS_READ_TIMEOUT", "slow", "AWS_READ_TIMEOUT='slow' is not a valid float"),
         ("DATAPLANE_BACKEND", "gcp", "DATAPLANE_BACKEND='gcp' is not valid: use one of local, aws."),
+        ("DATAPLANE_DOWNLOAD_BASE_URL", "downloads.example.com", "DATAPLANE_DOWNLOAD_BASE_URL='downloads.example.com' is not valid"),
+        ("DATAPLANE_DOWNLOAD_BASE_URL", "https://dl.example.com/files", "DATAPLANE_DOWNLOAD_BASE_URL='https://dl.example.com/files' is not valid"),
+        ("DATAPLANE_DOWNLOAD_BASE_URL", "https://dl.example.com", "add its host to DJANGO_ALLOWED_HOSTS too"),
     ],
 )
 def test_bad_setting_is_named(variable, value, message, tmp_path):

@@ -1,4 +1,10 @@
-from controlplane.settings.env import VAR_DIR, choice, env
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http.request import split_domain_port, validate_host
+
+from controlplane.settings.base import ALLOWED_HOSTS
+from controlplane.settings.env import VAR_DIR, choice, env, origin_url
 
 # "local" keeps all tenant data in the database and under var/; "aws" uses boto3.
 DATAPLANE_BACKEND = choice("DATAPLANE_BACKEND", ("local", "aws"), "local")
@@ -17,6 +23,16 @@ AWS_SECRETS_PREFIX = env.str("AWS_SECRETS_PREFIX", default="controlplane/tenants
 
 # Embedded adapters: where presigned-style artifact URLs point, and an optional per-call delay of the local bus.
 DATAPLANE_LOCAL_PUBLIC_URL = env.str("DATAPLANE_LOCAL_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Where the local adapter's download links point. A separate host (ideally its own registrable domain) keeps
+# tenant files off the admin's origin entirely; empty: DATAPLANE_LOCAL_PUBLIC_URL. When set, downloads are
+# refused on every other host.
+DATAPLANE_DOWNLOAD_BASE_URL = origin_url("DATAPLANE_DOWNLOAD_BASE_URL")
+if DATAPLANE_DOWNLOAD_BASE_URL and not validate_host(
+    split_domain_port(urlsplit(DATAPLANE_DOWNLOAD_BASE_URL).netloc)[0], ALLOWED_HOSTS
+):
+    raise ImproperlyConfigured(
+        f"DATAPLANE_DOWNLOAD_BASE_URL={DATAPLANE_DOWNLOAD_BASE_URL!r}: add its host to DJANGO_ALLOWED_HOSTS too."
+    )
 DATAPLANE_LOCAL_EVENTS_DELAY = env.float("DATAPLANE_LOCAL_EVENTS_DELAY", default=0.0)
 # Artifacts up to this size travel inline in tool calls; larger ones through presigned URLs.
 ARTIFACT_INLINE_MAX_BYTES = env.int("ARTIFACT_INLINE_MAX_BYTES", default=256 * 1024)

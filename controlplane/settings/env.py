@@ -2,6 +2,7 @@
 
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -28,6 +29,24 @@ def choice(name: str, choices: tuple[str, ...], default: str) -> str:
     if value not in choices:
         raise ImproperlyConfigured(
             f"{name}={value!r} is not valid: use one of {', '.join(choices)}."
+        )
+    return value
+
+
+def origin_url(name: str) -> str:
+    """An optional scheme://host[:port] (no path, query or fragment); empty when unset."""
+    value = env.str(name, default="").strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018  (raises on a port that is not a number in range)
+        valid = parts.scheme in ("http", "https") and parts.hostname and not (parts.path or parts.query or parts.fragment)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not valid: give an origin such as https://downloads.example.com (no path)."
         )
     return value
 

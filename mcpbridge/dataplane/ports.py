@@ -107,7 +107,9 @@ class ArtifactStore(Protocol):
 
     def presign_put(self, key: str, content_type: str, size: int, expires_in: int) -> str: ...
 
-    def presign_get(self, key: str, expires_in: int) -> str: ...
+    def presign_get(self, key: str, expires_in: int) -> str:
+        """A URL that answers as a download (attachment, application/octet-stream; see dataplane/downloads.py),
+        never as content a browser would render, whatever type the uploader declared."""
 
 
 class EventBus(Protocol):

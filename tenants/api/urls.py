@@ -1,7 +1,8 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from controlplane.csp import redoc_page_csp, swagger_page_csp
 from mcpbridge.api.views import McpSessionViewSet
 from tenants.api import schema  # noqa: F401  (registers the OpenAPI auth extensions)
 from tenants.api.views.api_keys import ApiKeyViewSet
@@ -27,8 +28,13 @@ router.register("usage", UsageCounterViewSet, basename="usage")
 app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # The split view serves Swagger UI's start-up script as a file, so the page needs no inline script.
+    path("docs/", swagger_page_csp(SpectacularSwaggerSplitView.as_view(url_name="api:schema")), name="docs"),
+    path(
+        "redoc/",
+        redoc_page_csp(SpectacularRedocView.as_view(url_name="api:schema", template_name="api_docs/redoc.html")),
+        name="redoc",
+    ),
     path("application-plane/events/", ApplicationPlaneEventView.as_view(), name="application-plane-events"),
     path("", include(router.urls)),
 ]

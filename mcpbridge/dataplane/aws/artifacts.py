@@ -5,6 +5,7 @@ from django.conf import settings
 
 from mcpbridge.dataplane.aws.clients import client
 from mcpbridge.dataplane.aws.errors import error_code, translated
+from mcpbridge.dataplane.downloads import DOWNLOAD_CONTENT_TYPE, attachment_disposition
 from mcpbridge.dataplane.ports import Artifact, ArtifactMeta, BackendError
 
 _MISSING = ("404", "NoSuchKey", "NotFound")
@@ -82,7 +83,13 @@ class S3ArtifactStore:
             return self._s3.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
 
     def presign_get(self, key, expires_in):
+        # S3 answers a signed GET with these overrides instead of the stored metadata (see dataplane/downloads.py).
+        params = {
+            "Bucket": self._bucket,
+            "Key": key,
+            "ResponseContentDisposition": attachment_disposition(key),
+            "ResponseContentType": DOWNLOAD_CONTENT_TYPE,
+            "ResponseCacheControl": "private, no-store",
+        }
         with translated("PresignGet"):
-            return self._s3.generate_presigned_url(
-                "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in
-            )
+            return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)

@@ -82,15 +82,16 @@ class LocalArtifactStore:
             self.delete(key)
 
     def presign_put(self, key, content_type, size, expires_in):
-        return self._url({"k": key, "m": "PUT", "ct": content_type, "n": size, "ttl": expires_in})
+        claims = {"k": key, "m": "PUT", "ct": content_type, "n": size, "ttl": expires_in}
+        return self._url(claims, settings.DATAPLANE_LOCAL_PUBLIC_URL)
 
     def presign_get(self, key, expires_in):
-        return self._url({"k": key, "m": "GET", "ttl": expires_in})
+        base = settings.DATAPLANE_DOWNLOAD_BASE_URL or settings.DATAPLANE_LOCAL_PUBLIC_URL
+        return self._url({"k": key, "m": "GET", "ttl": expires_in}, base)
 
-    def _url(self, claims: dict) -> str:
+    def _url(self, claims: dict, base: str) -> str:
         token = signing.dumps(claims, salt=PRESIGN_SALT, compress=True)
-        base = settings.DATAPLANE_LOCAL_PUBLIC_URL.rstrip("/")
-        return base + reverse("dataplane-local-artifact", args=[token])
+        return base.rstrip("/") + reverse("dataplane-local-artifact", args=[token])
 
 
 def load_presigned(token: str, method: str) -> dict | None:
