@@ -179,9 +179,17 @@ class OrgMembershipSerializer(serializers.ModelSerializer):
 
 # API keys
 
+SCOPES_HELP = (
+    "null: unrestricted, whatever the member's role grants now or later. A list: only these capabilities "
+    "(and only where the role grants them). An empty list: no capabilities at all."
+)
+
+
 class ApiKeySerializer(serializers.ModelSerializer):
     tenant = serializers.UUIDField(source="membership.tenant_id", read_only=True)
-    scopes = serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices), allow_null=True)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Capability.choices), allow_null=True, help_text=SCOPES_HELP
+    )
 
     class Meta:
         model = ApiKey
@@ -195,7 +203,7 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=Capability.choices), required=False, allow_null=True,
-        help_text="Capabilities the key is limited to; omit for the role's.",
+        allow_empty=True, help_text=SCOPES_HELP + " Omitted: null.",
     )
     default_org = ScopedPrimaryKeyField(
         tenant_path="tenant", queryset=Organization.objects.all(), required=False, allow_null=True
@@ -205,7 +213,10 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 
 class ApiKeyUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
-    scopes = serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices), required=False)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Capability.choices), required=False, allow_null=True,
+        allow_empty=True, help_text=SCOPES_HELP + " Omitted: unchanged.",
+    )
     default_org = ScopedPrimaryKeyField(tenant_path="tenant", queryset=Organization.objects.all(), required=False)
     expires_at = serializers.DateTimeField(required=False)
 

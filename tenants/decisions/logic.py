@@ -112,7 +112,7 @@ def _key(key: ApiKey, contexts: list[dict]) -> dict:
         why = "revoked"
     elif key.expires_at is not None and key.expires_at <= timezone.now():
         why = "expired"
-    scope = set(key.scopes) if key.scopes else None
+    scope = None if key.scopes is None else set(key.scopes)
     default = f"org:{key.default_org.slug}" if key.default_org and any(
         c["org_id"] == str(key.default_org_id) for c in contexts) else "personal"
     return {
