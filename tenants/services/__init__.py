@@ -3,7 +3,7 @@
 from tenants.services.actors import Actor
 from tenants.services.api_keys import api_key_issue, api_key_revoke, api_key_rotate, api_key_update
 from tenants.services.audit import audit_record, audit_record_many
-from tenants.services.errors import ServiceError
+from tenants.services.errors import ForbiddenError, ServiceError
 from tenants.services.memberships import (
     membership_add,
     membership_change_role,
@@ -30,6 +30,7 @@ from tenants.services.users import user_ensure
 
 __all__ = [
     "Actor",
+    "ForbiddenError",
     "ServiceError",
     "api_key_issue",
     "application_plane_result_apply",

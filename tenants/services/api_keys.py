@@ -9,6 +9,7 @@ from tenants.policy.keys import generate_raw_key, key_digest
 from tenants.services.actors import Actor
 from tenants.services.audit import audit_record
 from tenants.services.errors import ServiceError
+from tenants.services.grants import ensure_may_grant_scope
 
 
 class _Unchanged:
@@ -60,6 +61,7 @@ def api_key_issue(
     if not name or not name.strip():
         raise ServiceError("Give the key a name, so you can tell it apart later.", field="name")
     scopes = _clean_scopes(scopes)
+    ensure_may_grant_scope(actor=actor, scopes=scopes)
     _check(membership, default_org, expires_at)
     raw, prefix = generate_raw_key()
     key = ApiKey.objects.create(
@@ -95,7 +97,9 @@ def api_key_update(
     if name is not None:
         api_key.name = name.strip()[:100]
     if scopes is not UNCHANGED:
-        api_key.scopes = _clean_scopes(scopes)
+        scopes = _clean_scopes(scopes)
+        ensure_may_grant_scope(actor=actor, scopes=scopes, verb="make")
+        api_key.scopes = scopes
     if default_org is not None:
         _check(api_key.membership, default_org, None)
         api_key.default_org = default_org
@@ -133,6 +137,8 @@ def api_key_rotate(*, api_key: ApiKey, actor: Actor) -> tuple[ApiKey, str]:
     """Revoke a key and issue its replacement with the same name, scope, org and expiry."""
     if api_key.revoked_at is not None:
         raise ServiceError(f"Key {api_key.prefix} is revoked; issue a new key instead of rotating it.")
+    # The caller gets the replacement's raw key, so it must be allowed to issue that key itself.
+    ensure_may_grant_scope(actor=actor, scopes=api_key.scopes, verb="rotate")
     new_key, raw = api_key_issue(
         membership=api_key.membership,
         name=api_key.name,

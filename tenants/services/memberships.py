@@ -4,11 +4,13 @@ from tenants.models import Membership, Organization, OrgMembership, Role, Tenant
 from tenants.services.actors import Actor
 from tenants.services.audit import audit_record
 from tenants.services.errors import ServiceError
+from tenants.services.grants import ensure_may_grant_role
 from tenants.services.validation import full_clean
 
 
 @transaction.atomic
 def membership_add(*, tenant: Tenant, user, role: Role, actor: Actor) -> Membership:
+    ensure_may_grant_role(actor=actor, role=role)
     membership = Membership(tenant=tenant, user=user, role=role)
     full_clean(membership)
     membership.save()
@@ -23,6 +25,7 @@ def membership_add(*, tenant: Tenant, user, role: Role, actor: Actor) -> Members
 
 @transaction.atomic
 def membership_change_role(*, membership: Membership, role: Role, actor: Actor) -> Membership:
+    ensure_may_grant_role(actor=actor, role=role)
     previous = membership.role.slug
     membership.role = role
     membership.save(update_fields=["role"])
@@ -48,6 +51,7 @@ def membership_remove(*, membership: Membership, actor: Actor) -> None:
 def org_membership_add(*, organization: Organization, membership: Membership, role: Role, actor: Actor) -> OrgMembership:
     if organization.tenant_id != membership.tenant_id:
         raise ServiceError("The member and the organization belong to different tenants.", field="membership")
+    ensure_may_grant_role(actor=actor, role=role)
     org_membership = OrgMembership(organization=organization, membership=membership, role=role)
     full_clean(org_membership)
     org_membership.save()
@@ -62,6 +66,7 @@ def org_membership_add(*, organization: Organization, membership: Membership, ro
 
 @transaction.atomic
 def org_membership_change_role(*, org_membership: OrgMembership, role: Role, actor: Actor) -> OrgMembership:
+    ensure_may_grant_role(actor=actor, role=role)
     previous = org_membership.role.slug
     org_membership.role = role
     org_membership.save(update_fields=["role"])
