@@ -154,11 +154,23 @@ class MembershipCreateSerializer(serializers.Serializer):
         help_text="Required for staff; a tenant key always adds to its own tenant.",
     )
     username = serializers.RegexField(
-        r"^[\w.@+-]+\Z", max_length=150,
-        help_text="The user to add; created (without a password) when no user has this name yet.",
+        r"^[\w.@+-]+\Z", max_length=150, required=False,
+        help_text="Creates a new user of the tenant (without a password), named `<username>@<tenant slug>` "
+        "platform-wide, so names never collide with other tenants'.",
     )
-    email = serializers.EmailField(required=False, allow_blank=True, help_text="Used only when the user is created.")
+    email = serializers.EmailField(required=False, allow_blank=True, help_text="The new user's email.")
+    existing_user = serializers.CharField(
+        max_length=150, required=False,
+        help_text="Staff only: the platform username of an existing user to link to the tenant.",
+    )
     role = SlugReferenceField(slug_field="slug", queryset=Role.objects.all())
+
+    def validate(self, attrs):
+        if ("username" in attrs) == ("existing_user" in attrs):
+            raise serializers.ValidationError(
+                {"username": ["Send username to create a new user, or (staff) existing_user to link one."]}
+            )
+        return attrs
 
 
 class RoleChangeSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from tenants.services.errors import ForbiddenError, ServiceError
 from tenants.services.memberships import (
     membership_add,
     membership_change_role,
+    membership_create_user,
     membership_remove,
     org_membership_add,
     org_membership_change_role,
@@ -26,7 +27,7 @@ from tenants.services.tenants import (
     tenant_update,
 )
 from tenants.services.usage import usage_increment
-from tenants.services.users import user_ensure
+from tenants.services.users import user_create_for_tenant, user_ensure
 
 __all__ = [
     "Actor",
@@ -41,6 +42,7 @@ __all__ = [
     "audit_record_many",
     "membership_add",
     "membership_change_role",
+    "membership_create_user",
     "membership_remove",
     "org_membership_add",
     "org_membership_change_role",
@@ -63,5 +65,6 @@ __all__ = [
     "tenant_suspend",
     "tenant_update",
     "usage_increment",
+    "user_create_for_tenant",
     "user_ensure",
 ]

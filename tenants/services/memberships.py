@@ -3,14 +3,23 @@ from django.db import transaction
 from tenants.models import Membership, Organization, OrgMembership, Role, Tenant
 from tenants.services.actors import Actor
 from tenants.services.audit import audit_record
-from tenants.services.errors import ServiceError
+from tenants.services.errors import ForbiddenError, ServiceError
 from tenants.services.grants import ensure_may_grant_role
+from tenants.services.users import user_create_for_tenant, user_is_tenant_owned
 from tenants.services.validation import full_clean
+
+STAFF_ONLY_ATTACH = (
+    "Linking an existing user is a staff action. Send a username (and optionally an email) to create a new "
+    "user of your tenant instead."
+)
 
 
 @transaction.atomic
 def membership_add(*, tenant: Tenant, user, role: Role, actor: Actor) -> Membership:
+    """Bind a user to a tenant. A key may add only users of its tenant's own namespace; staff may link anyone."""
     ensure_may_grant_role(actor=actor, role=role)
+    if actor.capabilities is not None and not user_is_tenant_owned(user=user, tenant=tenant):
+        raise ForbiddenError(STAFF_ONLY_ATTACH, field="user")
     membership = Membership(tenant=tenant, user=user, role=role)
     full_clean(membership)
     membership.save()
@@ -21,6 +30,15 @@ def membership_add(*, tenant: Tenant, user, role: Role, actor: Actor) -> Members
         details={"operation": "membership.add", "role": role.slug},
     )
     return membership
+
+
+@transaction.atomic
+def membership_create_user(*, tenant: Tenant, username: str, role: Role, actor: Actor, email: str = "") -> Membership:
+    """Add a new user of the tenant's own namespace (`<username>@<tenant slug>`); the same answer whether that
+    name or email is used in another tenant or not."""
+    ensure_may_grant_role(actor=actor, role=role)
+    user = user_create_for_tenant(tenant=tenant, username=username, email=email)
+    return membership_add(tenant=tenant, user=user, role=role, actor=actor)
 
 
 @transaction.atomic
