@@ -36,7 +36,6 @@ def membership_add(*, tenant: Tenant, user, role: Role, actor: Actor) -> Members
 def membership_create_user(*, tenant: Tenant, username: str, role: Role, actor: Actor, email: str = "") -> Membership:
     """Add a new user of the tenant's own namespace (`<username>@<tenant slug>`); the same answer whether that
     name or email is used in another tenant or not."""
-    ensure_may_grant_role(actor=actor, role=role)
     user = user_create_for_tenant(tenant=tenant, username=username, email=email)
     return membership_add(tenant=tenant, user=user, role=role, actor=actor)
 

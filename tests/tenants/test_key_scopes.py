@@ -14,7 +14,7 @@ from django.urls import reverse
 from tenants.capabilities import BUILTIN_ROLES
 from tenants.models import ApiKey
 from tenants.policy import explain, resolve_api_key
-from tenants.services import api_key_update
+from tenants.services import ServiceError, api_key_update
 from tests.factories import ACTOR, make_key, make_member, make_tenant
 
 USER_CAPS = frozenset(BUILTIN_ROLES["user"][1])
@@ -79,8 +79,6 @@ def test_creating_with_an_empty_scope_over_rest_gives_a_key_without_capabilities
 @pytest.mark.django_db
 def test_the_service_refuses_a_scope_that_is_not_a_list():
     key, _ = make_key(make_member(make_tenant()))
-    from tenants.services import ServiceError
-
     with pytest.raises(ServiceError, match=r"list of capabilities \(\[\] for none\)"):
         api_key_update(api_key=key, actor=ACTOR, scopes="kv.read")
 
