@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from tenants.models import ApiKey, AuditEvent, Membership, Tenant, UsageCounter
@@ -20,7 +21,17 @@ def tenant_get(*, slug_or_id: str) -> Tenant | None:
 
 
 def membership_for(*, tenant: Tenant, username: str) -> Membership | None:
-    return Membership.objects.select_related("user", "role", "tenant").filter(tenant=tenant, user__username=username).first()
+    """The member with this platform username, or with this name in the tenant's namespace (`<name>@<slug>`)."""
+    members = Membership.objects.select_related("user", "role", "tenant").filter(tenant=tenant)
+    return (
+        members.filter(user__username=username).first()
+        or members.filter(user__username=f"{username}@{tenant.slug}").first()
+    )
+
+
+def user_by_username(*, username: str):
+    """Any platform user: for staff adapters only, never for an answer to a tenant key."""
+    return get_user_model().objects.filter(username=username).first()
 
 
 def api_keys_of(*, membership: Membership) -> QuerySet[ApiKey]:

@@ -1,21 +1,43 @@
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.template.response import TemplateResponse
 
-from tenants.admin.base import CapabilitiesField, ServiceBackedAdmin, actor_for, run_service
+from tenants.admin.base import CapabilitiesField, ServiceBackedAdmin, actor_for, run_service, scope_label
 from tenants.models import ApiKey
 from tenants.services import api_key_issue, api_key_revoke, api_key_rotate, api_key_update
 
 
+class ScopeMode(models.TextChoices):
+    ROLE = "role", "Unrestricted: whatever the member's role grants, now and after role changes"
+    LISTED = "listed", "Only the capabilities ticked below (none ticked: no capabilities at all)"
+
+
 class ApiKeyForm(forms.ModelForm):
-    scopes = CapabilitiesField(help_text="Leave all unticked for the member's full role.")
+    scope_mode = forms.ChoiceField(
+        label="Scope", choices=ScopeMode.choices, widget=forms.RadioSelect,
+        help_text="Pick one: an unrestricted key is never the result of leaving the boxes below empty.",
+    )
+    scopes = CapabilitiesField(label="Capabilities", help_text="Used only for \"Only the capabilities ticked\".")
 
     class Meta:
         model = ApiKey
-        fields = ("membership", "name", "scopes", "default_org", "expires_at")
+        fields = ("membership", "name", "scope_mode", "scopes", "default_org", "expires_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["scope_mode"].initial = ScopeMode.ROLE if self.instance.scopes is None else ScopeMode.LISTED
 
     def clean(self):
         cleaned = super().clean()
+        mode = cleaned.get("scope_mode")
+        if mode == ScopeMode.ROLE:
+            if cleaned.get("scopes"):
+                self.add_error("scopes", "Untick these, or choose \"Only the capabilities ticked below\".")
+            cleaned["scopes"] = None
+        elif mode == ScopeMode.LISTED:
+            cleaned["scopes"] = list(cleaned.get("scopes") or [])
         membership, org = cleaned.get("membership") or self.instance_membership(), cleaned.get("default_org")
         if org and membership and org.tenant_id != membership.tenant_id:
             self.add_error("default_org", "Pick an organization of the member's tenant.")
@@ -43,7 +65,7 @@ class KeyState(admin.SimpleListFilter):
 @admin.register(ApiKey)
 class ApiKeyAdmin(ServiceBackedAdmin):
     form = ApiKeyForm
-    list_display = ("prefix", "name", "member", "tenant", "expires_at", "revoked_at", "last_used_at")
+    list_display = ("prefix", "name", "member", "tenant", "scope", "expires_at", "revoked_at", "last_used_at")
     list_filter = (KeyState, "created_at", "membership__tenant__status")
     search_fields = ("prefix", "name", "membership__user__username", "membership__tenant__slug")
     list_select_related = ("membership__user", "membership__tenant")
@@ -55,12 +77,16 @@ class ApiKeyAdmin(ServiceBackedAdmin):
         return (*self.readonly_fields, "membership") if obj else ()
 
     def get_fields(self, request, obj=None):
-        fields = ["membership", "name", "scopes", "default_org", "expires_at"]
+        fields = ["membership", "name", "scope_mode", "scopes", "default_org", "expires_at"]
         return fields + list(self.readonly_fields) if obj else fields
 
     @admin.display(description="Member", ordering="membership__user__username")
     def member(self, obj):
         return obj.membership.user
+
+    @admin.display(description="Scope")
+    def scope(self, obj):
+        return scope_label(obj.scopes)
 
     @admin.display(description="Tenant", ordering="membership__tenant__slug")
     def tenant(self, obj):

@@ -26,6 +26,12 @@ class CapabilitiesField(forms.TypedMultipleChoiceField):
         return value or []
 
 
+def scope_label(scopes: list[str] | None) -> str:
+    if scopes is None:
+        return "unrestricted (the role's capabilities)"
+    return ", ".join(scopes) if scopes else "no capabilities"
+
+
 def run_service(request, call, success: str | None = None) -> bool:
     """Call a service from an admin action; show its refusal as a message instead of an error page."""
     try:

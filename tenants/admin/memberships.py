@@ -1,17 +1,21 @@
 from django.contrib import admin
 
-from tenants.admin.base import ReadOnlyAdmin, ServiceBackedAdmin, actor_for
+from tenants.admin.base import ReadOnlyAdmin, ServiceBackedAdmin, actor_for, scope_label
 from tenants.models import ApiKey, Membership, OrgMembership
 from tenants.services import membership_add, membership_change_role, membership_remove
 
 
 class ApiKeyInline(admin.TabularInline):
     model = ApiKey
-    fields = ("prefix", "name", "scopes", "expires_at", "revoked_at", "last_used_at")
+    fields = ("prefix", "name", "scope", "expires_at", "revoked_at", "last_used_at")
     readonly_fields = fields
     extra = 0
     show_change_link = True
     can_delete = False
+
+    @admin.display(description="Scope")
+    def scope(self, obj):
+        return scope_label(obj.scopes)
 
     def has_add_permission(self, request, obj=None):
         return False

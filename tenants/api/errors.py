@@ -9,7 +9,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tenants.services.errors import ConflictError, ServiceError
+from tenants.services.errors import ConflictError, ForbiddenError, ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ def validation_message(fields: dict[str, list[str]]) -> str:
 def service_error_response(exc: ServiceError) -> Response:
     if isinstance(exc, ConflictError):
         status_code = status.HTTP_409_CONFLICT
+    elif isinstance(exc, ForbiddenError):
+        status_code = status.HTTP_403_FORBIDDEN
     elif exc.code == "not_found":
         status_code = status.HTTP_404_NOT_FOUND
     else:

@@ -154,11 +154,23 @@ class MembershipCreateSerializer(serializers.Serializer):
         help_text="Required for staff; a tenant key always adds to its own tenant.",
     )
     username = serializers.RegexField(
-        r"^[\w.@+-]+\Z", max_length=150,
-        help_text="The user to add; created (without a password) when no user has this name yet.",
+        r"^[\w.@+-]+\Z", max_length=150, required=False,
+        help_text="Creates a new user of the tenant (without a password), named `<username>@<tenant slug>` "
+        "platform-wide, so names never collide with other tenants'.",
     )
-    email = serializers.EmailField(required=False, allow_blank=True, help_text="Used only when the user is created.")
+    email = serializers.EmailField(required=False, allow_blank=True, help_text="The new user's email.")
+    existing_user = serializers.CharField(
+        max_length=150, required=False,
+        help_text="Staff only: the platform username of an existing user to link to the tenant.",
+    )
     role = SlugReferenceField(slug_field="slug", queryset=Role.objects.all())
+
+    def validate(self, attrs):
+        if ("username" in attrs) == ("existing_user" in attrs):
+            raise serializers.ValidationError(
+                {"username": ["Send username to create a new user, or (staff) existing_user to link one."]}
+            )
+        return attrs
 
 
 class RoleChangeSerializer(serializers.Serializer):
@@ -179,9 +191,17 @@ class OrgMembershipSerializer(serializers.ModelSerializer):
 
 # API keys
 
+SCOPES_HELP = (
+    "null: unrestricted, whatever the member's role grants now or later. A list: only these capabilities "
+    "(and only where the role grants them). An empty list: no capabilities at all."
+)
+
+
 class ApiKeySerializer(serializers.ModelSerializer):
     tenant = serializers.UUIDField(source="membership.tenant_id", read_only=True)
-    scopes = serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices), allow_null=True)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Capability.choices), allow_null=True, help_text=SCOPES_HELP
+    )
 
     class Meta:
         model = ApiKey
@@ -195,7 +215,7 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=Capability.choices), required=False, allow_null=True,
-        help_text="Capabilities the key is limited to; omit for the role's.",
+        allow_empty=True, help_text=SCOPES_HELP + " Omitted: null.",
     )
     default_org = ScopedPrimaryKeyField(
         tenant_path="tenant", queryset=Organization.objects.all(), required=False, allow_null=True
@@ -205,7 +225,10 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 
 class ApiKeyUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
-    scopes = serializers.ListField(child=serializers.ChoiceField(choices=Capability.choices), required=False)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Capability.choices), required=False, allow_null=True,
+        allow_empty=True, help_text=SCOPES_HELP + " Omitted: unchanged.",
+    )
     default_org = ScopedPrimaryKeyField(tenant_path="tenant", queryset=Organization.objects.all(), required=False)
     expires_at = serializers.DateTimeField(required=False)
 

@@ -77,6 +77,8 @@ def explain_member(caller: Caller, *, tenant: str, user: str) -> dict:
         raise ApiError(403, "permission_denied", "Explaining needs platform staff or a key with tenant.manage.")
     found = _find_tenant(caller, tenant)
     user_match = Q(user__username=user) | (Q(user__pk=int(user)) if user.isdigit() else Q())
+    if found:  # a tenant's own users may be named without their `@<tenant slug>` suffix
+        user_match |= Q(user__username=f"{user}@{found.slug}")
     membership = (
         Membership.objects.select_related("user", "role").filter(tenant=found).filter(user_match).first()
         if found else None
@@ -112,7 +114,7 @@ def _key(key: ApiKey, contexts: list[dict]) -> dict:
         why = "revoked"
     elif key.expires_at is not None and key.expires_at <= timezone.now():
         why = "expired"
-    scope = set(key.scopes) if key.scopes else None
+    scope = None if key.scopes is None else set(key.scopes)
     default = f"org:{key.default_org.slug}" if key.default_org and any(
         c["org_id"] == str(key.default_org_id) for c in contexts) else "personal"
     return {

@@ -12,7 +12,10 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, unique=True, editable=False, help_text="Visible part of the key.")
     digest = models.CharField(max_length=64, unique=True, editable=False)
     scopes = models.JSONField(
-        null=True, blank=True, help_text="Capabilities this key is limited to; empty means the role's."
+        null=True,
+        blank=True,
+        help_text="null: whatever the member's role grants (unrestricted); a list: only these capabilities "
+        "(an empty list: none).",
     )
     default_org = models.ForeignKey(
         "tenants.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

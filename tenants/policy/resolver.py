@@ -122,7 +122,7 @@ def _build(prefix: str, digest: str, version: int) -> Principal | Rejection:
         key_expires_at=key.expires_at,
         role=membership.role.slug,
         role_capabilities=frozenset(membership.role.capabilities),
-        key_scope=frozenset(key.scopes) if key.scopes else None,
+        key_scope=None if key.scopes is None else frozenset(key.scopes),
         org_grants=grants,
         limits={name: limits[name] for name in LIMIT_NAMES},
         policy_version=version,

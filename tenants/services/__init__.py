@@ -3,10 +3,11 @@
 from tenants.services.actors import Actor
 from tenants.services.api_keys import api_key_issue, api_key_revoke, api_key_rotate, api_key_update
 from tenants.services.audit import audit_record, audit_record_many
-from tenants.services.errors import ServiceError
+from tenants.services.errors import ForbiddenError, ServiceError
 from tenants.services.memberships import (
     membership_add,
     membership_change_role,
+    membership_create_user,
     membership_remove,
     org_membership_add,
     org_membership_change_role,
@@ -33,10 +34,11 @@ from tenants.services.tenants import (
     tenant_update,
 )
 from tenants.services.usage import usage_increment
-from tenants.services.users import user_ensure
+from tenants.services.users import user_create_for_tenant, user_ensure
 
 __all__ = [
     "Actor",
+    "ForbiddenError",
     "ServiceError",
     "api_key_issue",
     "application_plane_result_apply",
@@ -47,6 +49,7 @@ __all__ = [
     "audit_record_many",
     "membership_add",
     "membership_change_role",
+    "membership_create_user",
     "membership_remove",
     "org_membership_add",
     "org_membership_change_role",
@@ -74,5 +77,6 @@ __all__ = [
     "tenant_suspend",
     "tenant_update",
     "usage_increment",
+    "user_create_for_tenant",
     "user_ensure",
 ]

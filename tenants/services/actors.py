@@ -11,6 +11,9 @@ class Actor:
     user_id: int | None = None
     channel: str = AuditAction.ADMIN_CHANGE
     request_id: str = ""
+    # What the actor may hand on (keys, roles): None for staff, the system and commands; an API key's
+    # effective capabilities otherwise, so no key can mint or widen a key beyond itself.
+    capabilities: frozenset[str] | None = None
 
     @classmethod
     def for_user(cls, user, *, channel: str = AuditAction.ADMIN_CHANGE, request_id: str = "") -> "Actor":
@@ -18,7 +21,9 @@ class Actor:
 
     @classmethod
     def for_principal(cls, principal, *, channel: str = AuditAction.API_CALL, request_id: str = "") -> "Actor":
-        return cls(principal.actor_label, principal.user_id, channel, request_id)
+        # Judged in the personal context, like tenant.manage: an org a key acts in must not widen what it grants.
+        capabilities = principal.in_context(None).capabilities
+        return cls(principal.actor_label, principal.user_id, channel, request_id, capabilities)
 
     @classmethod
     def system(cls, name: str = "system") -> "Actor":

@@ -9,19 +9,38 @@ from tenants.policy.keys import generate_raw_key, key_digest
 from tenants.services.actors import Actor
 from tenants.services.audit import audit_record
 from tenants.services.errors import ServiceError
+from tenants.services.grants import ensure_may_grant_scope
 
 
-def _check(membership: Membership, scopes, default_org: Organization | None, expires_at) -> list[str] | None:
-    if scopes:
-        try:
-            scopes = validate_capabilities(scopes)
-        except ValueError as exc:
-            raise ServiceError(str(exc), field="scopes") from exc
+class _Unchanged:
+    def __repr__(self):
+        return "UNCHANGED"
+
+
+# api_key_update's default for scopes: None is a value there ("the role's capabilities"), not "leave as is".
+UNCHANGED = _Unchanged()
+
+
+def _clean_scopes(scopes) -> list[str] | None:
+    """None stays None (the role's capabilities); a list becomes sorted known capabilities, [] meaning none."""
+    if scopes is None:
+        return None
+    if isinstance(scopes, (str, bytes, dict)):
+        raise ServiceError(
+            "Give scopes as a list of capabilities ([] for none), or null for the role's capabilities.",
+            field="scopes",
+        )
+    try:
+        return validate_capabilities(scopes)
+    except (TypeError, ValueError) as exc:
+        raise ServiceError(str(exc), field="scopes") from exc
+
+
+def _check(membership: Membership, default_org: Organization | None, expires_at) -> None:
     if default_org is not None and default_org.tenant_id != membership.tenant_id:
         raise ServiceError("The default organization must belong to the key's tenant.", field="default_org")
     if expires_at is not None and expires_at <= timezone.now():
         raise ServiceError("The expiry time must be in the future.", field="expires_at")
-    return scopes or None
 
 
 @transaction.atomic
@@ -30,14 +49,20 @@ def api_key_issue(
     membership: Membership,
     name: str,
     actor: Actor,
-    scopes=None,
+    scopes: list[str] | None = None,
     default_org: Organization | None = None,
     expires_at: datetime.datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with the raw key, which is never stored and cannot be shown again."""
+    """Create a key and return it with the raw key, which is never stored and cannot be shown again.
+
+    scopes None: the member's role's capabilities, whatever they are now or later; a list: only those
+    capabilities (within the role); []: none.
+    """
     if not name or not name.strip():
         raise ServiceError("Give the key a name, so you can tell it apart later.", field="name")
-    scopes = _check(membership, scopes, default_org, expires_at)
+    scopes = _clean_scopes(scopes)
+    ensure_may_grant_scope(actor=actor, scopes=scopes)
+    _check(membership, default_org, expires_at)
     raw, prefix = generate_raw_key()
     key = ApiKey.objects.create(
         membership=membership,
@@ -60,14 +85,23 @@ def api_key_issue(
 
 @transaction.atomic
 def api_key_update(
-    *, api_key: ApiKey, actor: Actor, name: str | None = None, scopes=None, default_org=None, expires_at=None
+    *,
+    api_key: ApiKey,
+    actor: Actor,
+    name: str | None = None,
+    scopes: list[str] | None | _Unchanged = UNCHANGED,
+    default_org=None,
+    expires_at=None,
 ) -> ApiKey:
+    """Change a key. scopes: UNCHANGED (default) keeps them; None: the role's capabilities; []: none."""
     if name is not None:
         api_key.name = name.strip()[:100]
-    if scopes is not None:
-        api_key.scopes = _check(api_key.membership, scopes, None, None)
+    if scopes is not UNCHANGED:
+        scopes = _clean_scopes(scopes)
+        ensure_may_grant_scope(actor=actor, scopes=scopes, verb="make")
+        api_key.scopes = scopes
     if default_org is not None:
-        _check(api_key.membership, None, default_org, None)
+        _check(api_key.membership, default_org, None)
         api_key.default_org = default_org
     if expires_at is not None:
         api_key.expires_at = expires_at
@@ -103,6 +137,8 @@ def api_key_rotate(*, api_key: ApiKey, actor: Actor) -> tuple[ApiKey, str]:
     """Revoke a key and issue its replacement with the same name, scope, org and expiry."""
     if api_key.revoked_at is not None:
         raise ServiceError(f"Key {api_key.prefix} is revoked; issue a new key instead of rotating it.")
+    # The caller gets the replacement's raw key, so it must be allowed to issue that key itself.
+    ensure_may_grant_scope(actor=actor, scopes=api_key.scopes, verb="rotate")
     new_key, raw = api_key_issue(
         membership=api_key.membership,
         name=api_key.name,

@@ -17,3 +17,9 @@ class ConflictError(ServiceError):
 
 class InvalidTransition(ConflictError):
     code = "invalid_transition"
+
+
+class ForbiddenError(ServiceError):
+    """The actor is known but may not do this (e.g. hand on a capability it does not hold)."""
+
+    code = "forbidden"

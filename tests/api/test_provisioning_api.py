@@ -52,7 +52,7 @@ def test_adding_a_member_creates_the_user_once(world):
     client = client_for(world, "tenant_admin")
     first = send(client, "post", "/api/v1/memberships/", {"username": "carol", "email": "c@example.com", "role": "user"})
     assert first.status_code == 201
-    assert first.json()["user"]["username"] == "carol"
+    assert first.json()["user"]["username"] == "carol@tenant-b"
     again = send(client, "post", "/api/v1/memberships/", {"username": "carol", "role": "user"})
     assert again.status_code == 409
 

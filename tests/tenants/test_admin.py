@@ -177,7 +177,7 @@ def test_api_key_add_shows_the_raw_key_once_and_stores_only_its_digest(client, s
     membership = make_member(make_tenant(), "viewer")
     response = client.post(
         reverse("admin:tenants_apikey_add"),
-        {"membership": membership.pk, "name": "laptop", "scopes": ["kv.read"]},
+        {"membership": membership.pk, "name": "laptop", "scope_mode": "listed", "scopes": ["kv.read"]},
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]

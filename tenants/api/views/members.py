@@ -1,7 +1,7 @@
 """Organizations, memberships and org memberships of a tenant."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.response import Response
 
 from tenants.api import serializers as s
@@ -9,9 +9,11 @@ from tenants.api.filters import MembershipFilter, OrganizationFilter, OrgMembers
 from tenants.api.idempotency import idempotent_create
 from tenants.api.viewsets import ScopedViewSet
 from tenants.models import Membership, Organization, OrgMembership
+from tenants.selectors import user_by_username
 from tenants.services import (
     membership_add,
     membership_change_role,
+    membership_create_user,
     membership_remove,
     org_membership_add,
     org_membership_change_role,
@@ -19,8 +21,8 @@ from tenants.services import (
     organization_create,
     organization_delete,
     organization_update,
-    user_ensure,
 )
+from tenants.services.memberships import STAFF_ONLY_ATTACH
 
 _METHODS = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -58,7 +60,8 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
 
 @extend_schema(tags=["memberships"])
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """A user's place in a tenant. Adding a member by a username nobody has yet creates that user."""
+    """A user's place in a tenant. A create makes a new user of the tenant (`<username>@<tenant slug>`);
+    linking an existing user (`existing_user`) is for platform staff only."""
 
     queryset = Membership.objects.select_related("user", "role")
     serializer_class = s.MembershipSerializer
@@ -72,11 +75,25 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
         def handler():
             data = self.validated(s.MembershipCreateSerializer)
             tenant = self.target_tenant(data.get("tenant"))
-            user = user_ensure(username=data["username"], email=data.get("email", ""))
-            membership = membership_add(tenant=tenant, user=user, role=data["role"], actor=self.actor())
+            if "existing_user" in data:
+                membership = self._link_existing_user(tenant, data["existing_user"], data["role"])
+            else:
+                membership = membership_create_user(
+                    tenant=tenant, username=data["username"], email=data.get("email", ""), role=data["role"],
+                    actor=self.actor(),
+                )
             return self.respond(membership, status=status.HTTP_201_CREATED)
 
         return idempotent_create(request, handler)
+
+    def _link_existing_user(self, tenant, username: str, role):
+        # Refused before any lookup, so a key learns nothing about which users exist.
+        if not self.caller.is_staff:
+            raise exceptions.PermissionDenied(STAFF_ONLY_ATTACH)
+        user = user_by_username(username=username)
+        if user is None:
+            raise serializers.ValidationError({"existing_user": [f"No user is named {username!r}."]})
+        return membership_add(tenant=tenant, user=user, role=role, actor=self.actor())
 
     @extend_schema(request=s.RoleChangeSerializer, responses=s.MembershipSerializer)
     def partial_update(self, request, pk=None):

@@ -21,7 +21,8 @@ class Command(BaseCommand):
             action="append",
             choices=sorted(ALL_CAPABILITIES),
             metavar="CAPABILITY",
-            help="Limit the key to this capability; repeat for more. Default: the member's role. "
+            help="Limit the key to this capability; repeat for more. Without --scope the key is unrestricted: "
+            "it gets whatever the member's role grants, now and after role changes. "
             f"One of: {', '.join(sorted(ALL_CAPABILITIES))}.",
         )
         parser.add_argument("--org", help="Slug of an organization to act in by default.")
