@@ -3,6 +3,7 @@
 No ORM inside the aws adapter, no boto3 outside it.
 """
 
+import sys
 import threading
 
 from django.conf import settings
@@ -44,6 +45,9 @@ def reset_data_plane(**kwargs) -> None:
     global _current
     with _lock:
         _current = None
+    clients = sys.modules.get("mcpbridge.dataplane.aws.clients")  # only when boto3 was ever loaded
+    if clients is not None:
+        clients.reset_clients()  # code that uses a client directly (aws_bootstrap) must not keep an old endpoint
 
 
 def _on_setting_changed(*, setting, **kwargs):
