@@ -1,0 +1,55 @@
+"""Shared stores that can go away (Redis): their errors, and one log line when one fails and one when it is back.
+
+A store that is down fails every request; logging each failure (with a traceback) would flood the log, so each
+process logs the first failure of an outage and the first success after it, with how long it lasted.
+"""
+
+import logging
+import threading
+import time
+
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# What a Redis-backed store raises when it is unreachable, stalled or refusing commands.
+STORE_ERRORS: tuple[type[BaseException], ...] = (RedisError, OSError)
+
+
+class Outage:
+    def __init__(self, store: str, consequence: str):
+        self.store = store
+        self.consequence = consequence
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._failures = 0
+
+    @property
+    def ongoing(self) -> bool:
+        return self._since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._since is not None:
+                return
+            self._since = time.monotonic()
+        logger.error("%s is unavailable (%s: %s); %s", self.store, type(exc).__name__, exc, self.consequence)
+
+    def succeeded(self) -> None:
+        if self._since is None:  # the common case: no lock, no work
+            return
+        with self._lock:
+            if self._since is None:
+                return
+            lasted, failures = time.monotonic() - self._since, self._failures
+            self._since, self._failures = None, 0
+        logger.warning("%s is back after %.1f s (%d operations failed meanwhile)", self.store, lasted, failures)
+
+
+# REDIS_URL: the Django cache (policy, callers' contexts) and the MCP rate, capacity and concurrency limits.
+REDIS = Outage(
+    "Redis",
+    "API keys are resolved from the database, and MCP tool calls are refused with -32003 (their rate, capacity and "
+    "concurrency limits fail closed) until it is back",
+)
