@@ -36,11 +36,13 @@ class Outage:
             self._since = time.monotonic()
         logger.error("%s is unavailable (%s: %s); %s", self.store, type(exc).__name__, exc, self.consequence)
 
-    def succeeded(self) -> None:
+    def succeeded(self, started: float) -> None:
+        """An operation that began at `started` (time.monotonic()) worked. One that began before the outage was
+        noticed says nothing about recovery: it may have been answered just before the store went away."""
         if self._since is None:  # the common case: no lock, no work
             return
         with self._lock:
-            if self._since is None:
+            if self._since is None or started < self._since:
                 return
             lasted, failures = time.monotonic() - self._since, self._failures
             self._since, self._failures = None, 0

@@ -99,24 +99,26 @@ class Limiter:
     def _store(self, operation: Callable[[], T]) -> T:
         if self._outage is None:
             return operation()
+        started = time.monotonic()
         try:
             result = operation()
         except STORE_ERRORS as exc:
             self._outage.failed(exc)
             raise limits_unavailable() from None
-        self._outage.succeeded()
+        self._outage.succeeded(started)
         return result
 
     def _release(self, tenant_id: str, owner: str) -> None:
         if self._outage is None:
             self._gate.release(tenant_id, owner)
             return
+        started = time.monotonic()
         try:
             self._gate.release(tenant_id, owner)
         except STORE_ERRORS as exc:
             self._outage.failed(exc)
         else:
-            self._outage.succeeded()
+            self._outage.succeeded(started)
 
 
 class LocalWindows:

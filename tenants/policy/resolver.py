@@ -65,12 +65,13 @@ def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
 
 
 def _cache_get(cache_key: str):
+    started = time.monotonic()
     try:
         snapshot = cache.get(cache_key)
     except STORE_ERRORS as exc:
         REDIS.failed(exc)
         return None
-    REDIS.succeeded()
+    REDIS.succeeded(started)
     return snapshot
 
 
