@@ -302,8 +302,8 @@ def run(kind: str, args) -> dict:
         "first_success_after_restart_s": round(recovered - restarted, 2) if recovered else None,
         "log_lines": len(log.splitlines()),
         "log_tracebacks": log.count("Traceback"),
-        "log_redis_unavailable_lines": log.count("Redis is unavailable"),
-        "log_redis_back_lines": log.count("Redis is back"),
+        "log_redis_unavailable_lines": log.count(" is unavailable ("),
+        "log_redis_back_lines": log.count(" is back after "),
         "log_file": str(log_file),
     }
 

@@ -7,7 +7,9 @@ process logs the first failure of an outage and the first success after it, with
 import logging
 import threading
 import time
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -49,9 +51,31 @@ class Outage:
         logger.warning("%s is back after %.1f s (%d operations failed meanwhile)", self.store, lasted, failures)
 
 
-# REDIS_URL: the Django cache (policy, callers' contexts) and the MCP rate, capacity and concurrency limits.
-REDIS = Outage(
-    "Redis",
-    "API keys are resolved from the database, and MCP tool calls are refused with -32003 (their rate, capacity and "
-    "concurrency limits fail closed) until it is back",
+_outages: dict[str, Outage] = {}
+_outages_lock = threading.Lock()
+_CONSEQUENCE = (
+    "until it is back, API keys are resolved from the database, and what its limits guard is refused "
+    "(MCP: -32003, APIs: 503 with Retry-After)"
 )
+
+
+def store_outage(url: str) -> Outage:
+    """The one outage record of the store at `url` in this process, shared by everything that uses that store (the
+    cache, the MCP limits and the API limits are often one Redis: one outage, one line)."""
+    with _outages_lock:
+        record = _outages.get(url)
+        if record is None:
+            record = _outages[url] = Outage(_display(url), _CONSEQUENCE)
+        return record
+
+
+def cache_outage() -> Outage:
+    """The outage record of the default Django cache's store (Redis when REDIS_URL is set)."""
+    return store_outage(str(settings.CACHES["default"].get("LOCATION") or "cache"))
+
+
+def _display(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return url
+    return f"Redis at {parts.hostname}:{parts.port or 6379}{parts.path or ''}"  # never the password

@@ -9,7 +9,7 @@ would read and write another space than the caller chose.
 from django.conf import settings
 from django.core.cache import cache
 
-from controlplane.outages import REDIS, STORE_ERRORS
+from controlplane.outages import STORE_ERRORS, cache_outage
 from mcpbridge.server.errors import Refusal, auth_failed, backend_failure, tenant_error
 from tenants.policy import ContextNotAllowed, Principal, ResolutionError, resolve_api_key
 
@@ -54,7 +54,7 @@ class ContextStore:
         try:
             cache.set(_CONTEXT_KEY.format(principal.api_key_id), org_id or _PERSONAL, settings.MCP_SESSION_IDLE_SECONDS)
         except STORE_ERRORS as exc:
-            REDIS.failed(exc)
+            cache_outage().failed(exc)
             raise context_unavailable() from None
 
     def apply(self, principal: Principal, *, strict: bool = True) -> Principal:
@@ -63,7 +63,7 @@ class ContextStore:
         try:
             chosen = self.get(principal)
         except STORE_ERRORS as exc:
-            REDIS.failed(exc)
+            cache_outage().failed(exc)
             if strict:
                 raise context_unavailable() from None
             return principal
@@ -76,7 +76,7 @@ class ContextStore:
                 try:
                     cache.delete(_CONTEXT_KEY.format(principal.api_key_id))
                 except STORE_ERRORS as exc:
-                    REDIS.failed(exc)
+                    cache_outage().failed(exc)
                 return principal
             raise context_lost() from None
 

@@ -31,7 +31,7 @@ from limits.strategies import MovingWindowRateLimiter
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from controlplane.outages import REDIS, STORE_ERRORS
+from controlplane.outages import STORE_ERRORS, store_outage
 from mcpbridge.server.errors import limit_exceeded, limits_unavailable, rate_limited
 from mcpbridge.server.registry import Tool
 from tenants.limits import Limit
@@ -57,7 +57,7 @@ class Limiter:
             )
             self._windows = RedisWindows(redis_url, pool)
             self._gate = RedisConcurrencyGate(redis.Redis(connection_pool=pool), lease_seconds)
-            self._outage = REDIS
+            self._outage = store_outage(redis_url)
         else:
             self._windows = LocalWindows()
             self._gate = LocalConcurrencyGate(lease_seconds)

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
-from controlplane.outages import REDIS, STORE_ERRORS
+from controlplane.outages import STORE_ERRORS, cache_outage
 from tenants.limits import LIMIT_NAMES
 from tenants.models import ApiKey, LimitOverride, OrgMembership
 from tenants.models.tenants import TenantStatus
@@ -69,9 +69,9 @@ def _cache_get(cache_key: str):
     try:
         snapshot = cache.get(cache_key)
     except STORE_ERRORS as exc:
-        REDIS.failed(exc)
+        cache_outage().failed(exc)
         return None
-    REDIS.succeeded(started)
+    cache_outage().succeeded(started)
     return snapshot
 
 
@@ -79,7 +79,7 @@ def _cache_set(cache_key: str, snapshot) -> None:
     try:
         cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
     except STORE_ERRORS as exc:
-        REDIS.failed(exc)
+        cache_outage().failed(exc)
 
 
 @dataclass(frozen=True)
