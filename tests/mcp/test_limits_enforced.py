@@ -12,7 +12,7 @@ import pytest
 
 from mcpbridge.models import McpSession
 from mcpbridge.server.callers import ContextStore
-from mcpbridge.server.errors import RATE_LIMITED, TENANT_ERROR, Refusal
+from mcpbridge.server.errors import INVALID_PARAMS, RATE_LIMITED, TENANT_ERROR, Refusal
 from mcpbridge.server.limiter import Limiter
 from mcpbridge.server.pipeline import CallerInfo, Pipeline
 from mcpbridge.server.sessions import SessionRegistry
@@ -144,10 +144,24 @@ def test_a_value_of_the_plans_maximum_size_is_stored_with_the_default_limits():
         assert kv_get(principal=caller.principal, key=f"k{size}")["value"] == value
 
 
-@pytest.mark.parametrize("size", [65 * KIB, 10 * 1024 * KIB])
-def test_a_value_over_the_maximum_is_a_tenant_error_even_when_rate_limited(size):
-    caller = _caller(requests_per_minute=1, dynamodb_write_units_per_second=1)
+@pytest.mark.parametrize(
+    "role, tool, arguments, limits, code, limit",
+    [
+        ("user", "kv_set", {"key": "big", "value": "x" * 65 * KIB}, {}, TENANT_ERROR, Limit.MAX_KV_VALUE_BYTES),
+        ("user", "kv_set", {"key": "big", "value": "x" * 10 * 1024 * KIB}, {}, TENANT_ERROR, Limit.MAX_KV_VALUE_BYTES),
+        ("user", "artifacts_put", {"name": "a", "content": "x" * 11}, {Limit.MAX_ARTIFACT_BYTES: 10}, TENANT_ERROR,
+         Limit.MAX_ARTIFACT_BYTES),
+        ("user", "artifacts_put", {"name": "a", "size": 11}, {Limit.MAX_ARTIFACT_BYTES: 10}, TENANT_ERROR,
+         Limit.MAX_ARTIFACT_BYTES),
+        ("admin", "secrets_put", {"name": "s", "value": "x" * (64 * KIB + 1)}, {}, INVALID_PARAMS, None),
+    ],
+    ids=["kv-65KiB", "kv-10MB", "artifact-inline", "artifact-upload-url", "secret-over-64KiB"],
+)
+def test_a_call_over_a_size_limit_is_refused_as_such_even_when_rate_limited(role, tool, arguments, limits, code, limit):
+    caller = _caller(role, requests_per_minute=1, dynamodb_write_units_per_second=1, s3_requests_per_second=1, **limits)
     caller.ok("whoami")  # the tenant's request budget is used up: a retriable refusal would come first
-    refusal = caller.refused("kv_set", {"key": "big", "value": "x" * size})
-    assert refusal.code == TENANT_ERROR
-    assert refusal.data["limit"] == Limit.MAX_KV_VALUE_BYTES and "retry_after_ms" not in refusal.data
+    refusal = caller.refused(tool, arguments)
+    assert refusal.code == code, refusal
+    assert "retry_after_ms" not in refusal.data
+    if limit is not None:
+        assert refusal.data["limit"] == limit

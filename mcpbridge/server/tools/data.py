@@ -132,6 +132,7 @@ TOOLS = (
         description="Store an artifact: inline text or base64 when small; give only size to get an upload URL.",
         input_model=ArtifactPut,
         handler=lambda call: artifacts.artifact_put(**_args(call)),
+        precheck=lambda call: artifacts.artifact_put_check(**_args(call)),
         capability=Capability.ARTIFACTS_PUT,
         capacity=(S3_REQUEST,),
     ),
@@ -182,6 +183,7 @@ TOOLS = (
         description="Create or update a secret of your tenant.",
         input_model=SecretPut,
         handler=lambda call: secrets.secret_put(**_args(call)),
+        precheck=lambda call: secrets.secret_put_check(**_args(call)),
         capability=Capability.SECRETS_WRITE,
     ),
 )
