@@ -26,10 +26,6 @@ class Outage:
         self._since: float | None = None
         self._failures = 0
 
-    @property
-    def ongoing(self) -> bool:
-        return self._since is not None
-
     def failed(self, exc: BaseException) -> None:
         with self._lock:
             self._failures += 1
