@@ -15,3 +15,6 @@ MCP_SHUTDOWN_GRACE_SECONDS = env.int("MCP_SHUTDOWN_GRACE_SECONDS", default=5)
 MCP_DB_CONN_MAX_AGE = env.int("MCP_DB_CONN_MAX_AGE", default=300)
 # Adds a `diagnostics_sleep` tool (tests and benchmarks only).
 MCP_DIAGNOSTIC_TOOLS = env.bool("MCP_DIAGNOSTIC_TOOLS", default=False)
+# A concurrency slot (lease) held by a call that never released it lapses after this long. Longer than any call
+# may run: AWS calls are bounded by AWS_CONNECT_TIMEOUT + AWS_READ_TIMEOUT per attempt x AWS_MAX_ATTEMPTS.
+MCP_CONCURRENCY_LEASE_SECONDS = env.float("MCP_CONCURRENCY_LEASE_SECONDS", default=30)

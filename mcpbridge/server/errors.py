@@ -70,3 +70,25 @@ def auth_failed(reason: str, message: str) -> Refusal:
 
 def backend_failure(message: str = "The storage backend is unavailable right now; try again shortly.") -> Refusal:
     return Refusal(BACKEND_FAILURE, message, AuditOutcome.ERROR, {"reason": "backend_unavailable"})
+
+
+def limit_exceeded(limit: str, requested: int, maximum: int) -> Refusal:
+    """A call that no amount of waiting lets through: not a rate limit (-32001) but a tenant error."""
+    return tenant_error(
+        "limit_exceeded",
+        f"This call needs {requested} of {limit}, and this tenant's limit is {maximum}: it can never run. "
+        "Ask an administrator to raise the limit.",
+        AuditOutcome.QUOTA_EXCEEDED,
+        limit=limit,
+        requested=requested,
+        max=maximum,
+    )
+
+
+def limits_unavailable(retry_after_ms: int = 1000) -> Refusal:
+    return Refusal(
+        BACKEND_FAILURE,
+        "Rate limits cannot be checked right now (their store is unavailable); retry shortly.",
+        AuditOutcome.ERROR,
+        {"reason": "limits_unavailable", "retry_after_ms": retry_after_ms},
+    )

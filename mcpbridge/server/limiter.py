@@ -2,57 +2,123 @@
 
 Rates use a moving window (no burst at window edges): in process memory by default, and the `limits`
 library's Redis moving window when REDIS_URL is set, so every server process draws from one budget.
+
+Concurrency is a set of leases per tenant: a running call holds one, named by an owner id and carrying an
+absolute deadline. The call releases it when it ends; a lease that is never released (its process died, the
+store was unreachable at release time) lapses at its deadline by itself. Nothing ever extends a lease, so a
+refused call or a retry cannot keep a leaked slot alive.
+
+When Redis is unreachable these limits fail closed: calls are refused with -32003 (`retry_after_ms` in data)
+rather than run unmetered, because the budgets they guard (AWS capacity, concurrency) are shared between
+mutually hostile tenants. The failure is logged once per outage. A release that fails is not an error of the
+call: the call's work is done (and may have committed); its lease lapses at its deadline.
 """
 
 import math
 import threading
 import time
+import uuid
 from collections import deque
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TypeVar
 
 import redis
+from django.conf import settings
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
-from mcpbridge.server.errors import rate_limited
+from controlplane.outages import STORE_ERRORS, store_outage
+from mcpbridge.server.errors import limit_exceeded, limits_unavailable, rate_limited
 from mcpbridge.server.registry import Tool
 from tenants.limits import Limit
 from tenants.policy import Principal
 
-# A Redis concurrency slot outlives a crashed process by at most this long.
-_SLOT_TTL_SECONDS = 120
 _CONCURRENCY_RETRY_MS = 100
 _WINDOW_ITEMS = {60: RateLimitItemPerMinute, 1: RateLimitItemPerSecond}
+# A stalled Redis costs a call at most this long per command; it is not retried within the call.
+_REDIS_TIMEOUT_SECONDS = 2
+
+T = TypeVar("T")
 
 
 class Limiter:
-    def __init__(self, redis_url: str = ""):
-        self._windows = RedisWindows(redis_url) if redis_url else LocalWindows()
-        self._gate = RedisConcurrencyGate(redis_url) if redis_url else LocalConcurrencyGate()
+    def __init__(self, redis_url: str = "", *, lease_seconds: float | None = None):
+        lease_seconds = lease_seconds or settings.MCP_CONCURRENCY_LEASE_SECONDS
+        if redis_url:
+            pool = redis.ConnectionPool.from_url(
+                redis_url,
+                socket_timeout=_REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+                retry=Retry(NoBackoff(), 0),
+            )
+            self._windows = RedisWindows(redis_url, pool)
+            self._gate = RedisConcurrencyGate(redis.Redis(connection_pool=pool), lease_seconds)
+            self._outage = store_outage(redis_url)
+        else:
+            self._windows = LocalWindows()
+            self._gate = LocalConcurrencyGate(lease_seconds)
+            self._outage = None
 
     def check_rate(self, principal: Principal, tool: Tool) -> None:
         self._hit(Limit.REQUESTS_PER_MINUTE, 60, principal, tool.cost)
 
     def check_capacity(self, principal: Principal, tool: Tool, args) -> None:
         for capacity in tool.capacity:
-            self._hit(capacity.limit, 1, principal, max(1, int(capacity.units(args))))
+            self._hit(capacity.limit, capacity.seconds, principal, int(capacity.units(args)))
 
     @contextmanager
     def concurrency(self, principal: Principal):
         maximum = principal.limits[Limit.MAX_CONCURRENT_REQUESTS]
-        if not self._gate.enter(principal.tenant_id, maximum):
+        if maximum <= 0:
+            raise limit_exceeded(Limit.MAX_CONCURRENT_REQUESTS, 1, maximum)
+        owner = uuid.uuid4().hex
+        if not self._store(lambda: self._gate.acquire(principal.tenant_id, owner, maximum)):
             raise rate_limited(Limit.MAX_CONCURRENT_REQUESTS, _CONCURRENCY_RETRY_MS, maximum)
         try:
             yield
         finally:
-            self._gate.leave(principal.tenant_id)
+            self._release(principal.tenant_id, owner)
 
     def _hit(self, limit: str, seconds: int, principal: Principal, cost: int) -> None:
         maximum = principal.limits[limit]
-        wait = self._windows.hit(limit, principal.tenant_id, maximum, seconds, cost)
+        if maximum <= 0:
+            raise limit_exceeded(limit, max(1, cost), maximum)
+        # A call larger than the whole budget waits for an empty window and then takes all of it (DynamoDB's
+        # burst capacity lets such a write through, too): it can always run, and the tenant's throughput stays
+        # bounded by one such call per window. Telling it to retry would be a lie; refusing it would make
+        # values the plan allows impossible to store.
+        cost = min(max(1, cost), maximum)
+        wait = self._store(lambda: self._windows.hit(limit, principal.tenant_id, maximum, seconds, cost))
         if wait is not None:
             raise rate_limited(limit, max(1, math.ceil(wait * 1000)), maximum)
+
+    def _store(self, operation: Callable[[], T]) -> T:
+        if self._outage is None:
+            return operation()
+        started = time.monotonic()
+        try:
+            result = operation()
+        except STORE_ERRORS as exc:
+            self._outage.failed(exc)
+            raise limits_unavailable() from None
+        self._outage.succeeded(started)
+        return result
+
+    def _release(self, tenant_id: str, owner: str) -> None:
+        if self._outage is None:
+            self._gate.release(tenant_id, owner)
+            return
+        started = time.monotonic()
+        try:
+            self._gate.release(tenant_id, owner)
+        except STORE_ERRORS as exc:
+            self._outage.failed(exc)
+        else:
+            self._outage.succeeded(started)
 
 
 class LocalWindows:
@@ -82,8 +148,8 @@ class LocalWindows:
 class RedisWindows:
     """Moving windows in Redis, shared by every server process."""
 
-    def __init__(self, url: str):
-        self._windows = MovingWindowRateLimiter(storage_from_string(url))
+    def __init__(self, url: str, pool: redis.ConnectionPool):
+        self._windows = MovingWindowRateLimiter(storage_from_string(url, connection_pool=pool))
 
     def hit(self, limit: str, tenant_id: str, maximum: int, seconds: int, cost: int) -> float | None:
         if not 0 < cost <= maximum:
@@ -95,37 +161,79 @@ class RedisWindows:
 
 
 class LocalConcurrencyGate:
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._running: dict[str, int] = {}
+    """Leases in this process: tenant -> {owner: deadline on the monotonic clock}."""
 
-    def enter(self, tenant_id: str, maximum: int) -> bool:
+    def __init__(self, lease_seconds: float):
+        self._lease_seconds = lease_seconds
+        self._lock = threading.Lock()
+        self._leases: dict[str, dict[str, float]] = {}
+
+    def acquire(self, tenant_id: str, owner: str, maximum: int) -> bool:
+        now = time.monotonic()
         with self._lock:
-            running = self._running.get(tenant_id, 0)
-            if running >= maximum:
+            leases = self._leases.setdefault(tenant_id, {})
+            for expired in [held for held, deadline in leases.items() if deadline <= now]:
+                del leases[expired]
+            if len(leases) >= maximum:
                 return False
-            self._running[tenant_id] = running + 1
+            leases[owner] = now + self._lease_seconds
             return True
 
-    def leave(self, tenant_id: str) -> None:
+    def release(self, tenant_id: str, owner: str) -> None:
         with self._lock:
-            self._running[tenant_id] = max(0, self._running.get(tenant_id, 1) - 1)
+            leases = self._leases.get(tenant_id)
+            if leases is not None:
+                leases.pop(owner, None)
+                if not leases:
+                    del self._leases[tenant_id]
+
+    def held(self, tenant_id: str) -> int:
+        now = time.monotonic()
+        with self._lock:
+            return sum(1 for deadline in self._leases.get(tenant_id, {}).values() if deadline > now)
+
+
+# Deadlines are on Redis's own clock, so server processes with skewed clocks agree on when a lease lapses.
+_ACQUIRE = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[1], last[2])
+return 1
+"""
+_HELD = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+"""
 
 
 class RedisConcurrencyGate:
-    def __init__(self, url: str):
-        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    """Leases in Redis, shared by every server process: a sorted set per tenant of owner -> deadline (ms).
 
-    def enter(self, tenant_id: str, maximum: int) -> bool:
-        key = f"mcp:concurrency:{tenant_id}"
-        pipe = self._redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, _SLOT_TTL_SECONDS)
-        running, _ = pipe.execute()
-        if running > maximum:
-            self._redis.decr(key)
-            return False
-        return True
+    Acquiring drops lapsed leases, counts and adds in one script; a refused acquire writes nothing. The key
+    itself expires with its last lease, so an idle tenant leaves nothing behind."""
 
-    def leave(self, tenant_id: str) -> None:
-        self._redis.decr(f"mcp:concurrency:{tenant_id}")
+    def __init__(self, client: redis.Redis, lease_seconds: float):
+        self._redis = client
+        self._lease_ms = max(1, int(lease_seconds * 1000))
+        self._acquire = client.register_script(_ACQUIRE)
+        self._held = client.register_script(_HELD)
+
+    @staticmethod
+    def key(tenant_id: str) -> str:
+        return f"mcp:leases:{tenant_id}"
+
+    def acquire(self, tenant_id: str, owner: str, maximum: int) -> bool:
+        return bool(self._acquire(keys=[self.key(tenant_id)], args=[maximum, self._lease_ms, owner]))
+
+    def release(self, tenant_id: str, owner: str) -> None:
+        self._redis.zrem(self.key(tenant_id), owner)
+
+    def held(self, tenant_id: str) -> int:
+        return int(self._held(keys=[self.key(tenant_id)]))

@@ -1,7 +1,8 @@
 """The one enforcement pipeline every tool call (and every resource request, served by a tool) goes through,
 in this order:
 
-authenticate -> tenant and key active -> tool visible for the effective capabilities -> arguments valid ->
+authenticate -> tenant and key active -> tool visible for the effective capabilities -> arguments valid (the
+schema, then sizes against the tenant's limits: a call that can never succeed is not told to retry) ->
 rate limit and concurrency -> AWS capacity -> execute (the data services enforce quotas atomically) ->
 usage and audit -> result.
 
@@ -117,6 +118,8 @@ class Pipeline:
             if tool is None:
                 raise hidden()
             args = tool.parse(arguments)
+            if tool.precheck is not None:
+                self._domain(tool, tool.precheck, ToolCall(principal=principal, args=args, contexts=self.contexts))
             self.limiter.check_rate(principal, tool)
             with self.limiter.concurrency(principal):
                 self.limiter.check_capacity(principal, tool, args)
@@ -140,8 +143,11 @@ class Pipeline:
     def _handle(self, tool, principal: Principal, args) -> dict:
         """Run the handler. Refusals come out as Refusal; NotFound and other DataPlaneErrors (failures the
         caller should read) come out as they are, for the adapter to shape."""
+        return self._domain(tool, tool.handler, ToolCall(principal=principal, args=args, contexts=self.contexts))
+
+    def _domain(self, tool, function: Callable[[ToolCall], dict | None], call: ToolCall):
         try:
-            return tool.handler(ToolCall(principal=principal, args=args, contexts=self.contexts))
+            return function(call)
         except InvalidInput as exc:
             raise invalid_arguments(tool.name, [exc.message]) from None
         except QuotaExceeded as exc:

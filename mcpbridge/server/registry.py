@@ -19,10 +19,12 @@ class ToolInput(BaseModel):
 
 @dataclass(frozen=True)
 class Capacity:
-    """Units a call draws from a per-second AWS capacity limit (a Limit name), computed from its arguments."""
+    """Units a call draws from a windowed limit (a Limit name: AWS capacity per second, events per minute),
+    computed from its arguments."""
 
     limit: str
     units: Callable[[Any], int] = lambda args: 1
+    seconds: int = 1
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class Tool:
     input_model: type[ToolInput]
     handler: Callable[[ToolCall], dict]
     capability: str | None = None
+    # Checks of the arguments against the tenant's limits that need no backend (sizes): run before any rate
+    # limit, so a call that can never succeed is refused as such instead of being told to retry.
+    precheck: Callable[[ToolCall], None] | None = None
     cost: int = 1
     capacity: tuple[Capacity, ...] = ()
     read_only: bool = False  # advertised to clients as readOnlyHint

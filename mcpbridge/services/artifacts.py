@@ -62,7 +62,7 @@ def _reserve_growth(principal, key: str, new_size: int) -> int:
     return delta
 
 
-def artifact_put(
+def artifact_put_check(
     *,
     principal,
     name: str,
@@ -70,14 +70,21 @@ def artifact_put(
     content_base64: str | None = None,
     content_type: str = "application/octet-stream",
     size: int | None = None,
-) -> dict:
+) -> tuple[str, str, bytes | None, int]:
+    """Everything artifact_put checks before it touches the store: (name, content type, the inline body or None
+    for an upload URL, size)."""
     require(principal, Capability.ARTIFACTS_PUT)
     name = _name(principal, name)
     content_type = validate_content_type(content_type)
     if content is not None and content_base64 is not None:
         raise InvalidInput("Give either content or content_base64, not both.", argument="content")
     if content is None and content_base64 is None:
-        return _presigned_upload(principal, name, content_type, size)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise InvalidInput(
+                "Give content, content_base64, or the size in bytes of what you will upload.", argument="size"
+            )
+        _check_size(principal, size)
+        return name, content_type, None, size
     if content is not None:
         if not isinstance(content, str):
             raise InvalidInput("content must be a string; send bytes as content_base64.", argument="content")
@@ -94,6 +101,24 @@ def artifact_put(
             f"Inline content is limited to {inline_max} bytes; call again with size and no content to get an upload URL.",
             argument="content",
         )
+    return name, content_type, body, len(body)
+
+
+def artifact_put(
+    *,
+    principal,
+    name: str,
+    content: str | None = None,
+    content_base64: str | None = None,
+    content_type: str = "application/octet-stream",
+    size: int | None = None,
+) -> dict:
+    name, content_type, body, size = artifact_put_check(
+        principal=principal, name=name, content=content, content_base64=content_base64, content_type=content_type,
+        size=size,
+    )
+    if body is None:
+        return _presigned_upload(principal, name, content_type, size)
     key = artifact_key(principal.namespace, name)
     delta = _reserve_growth(principal, key, len(body))
     try:
@@ -107,12 +132,7 @@ def artifact_put(
     return {"name": name, "size": len(body), "content_type": content_type, "stored": True}
 
 
-def _presigned_upload(principal, name: str, content_type: str, size) -> dict:
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise InvalidInput(
-            "Give content, content_base64, or the size in bytes of what you will upload.", argument="size"
-        )
-    _check_size(principal, size)
+def _presigned_upload(principal, name: str, content_type: str, size: int) -> dict:
     key = artifact_key(principal.namespace, name)
     # The declared size is counted now; reconciliation corrects it if the upload differs or never comes.
     delta = _reserve_growth(principal, key, size)

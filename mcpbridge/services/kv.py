@@ -44,7 +44,8 @@ def kv_get(*, principal, key: str) -> dict:
     return {"key": item.key, "value": item.value, "expires_at": _iso(item.expires_at)}
 
 
-def kv_set(*, principal, key: str, value: str, ttl_seconds: int | None = None) -> dict:
+def kv_set_check(*, principal, key: str, value: str, ttl_seconds: int | None = None) -> tuple[str, int, int | None]:
+    """Everything kv_set checks before it touches the store: (the validated key, the value's size, the TTL)."""
     require(principal, Capability.KV_WRITE)
     key = storage_key(key, argument="key", max_bytes=KV_KEY_MAX_BYTES)
     if not isinstance(value, str):
@@ -59,7 +60,11 @@ def kv_set(*, principal, key: str, value: str, ttl_seconds: int | None = None) -
             f"value is too large: the item would be {item_size} bytes, DynamoDB's limit is {DYNAMODB_ITEM_MAX_BYTES}.",
             argument="value",
         )
-    ttl = validate_ttl(ttl_seconds)
+    return key, size, validate_ttl(ttl_seconds)
+
+
+def kv_set(*, principal, key: str, value: str, ttl_seconds: int | None = None) -> dict:
+    key, size, ttl = kv_set_check(principal=principal, key=key, value=value, ttl_seconds=ttl_seconds)
     # Whole seconds: DynamoDB's TTL attribute is an epoch number, and both adapters must agree.
     expires_at = (_now() + timedelta(seconds=ttl)).replace(microsecond=0) if ttl else None
     store = data_plane().kv

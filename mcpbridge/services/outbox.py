@@ -21,6 +21,7 @@ from django.db.models import F, Min
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from controlplane.outages import STORE_ERRORS, cache_outage
 from mcpbridge.dataplane import data_plane
 from mcpbridge.dataplane.ports import BackendError, BusEntry, EntryResult
 from mcpbridge.models import OutboxEvent
@@ -128,15 +129,35 @@ def _unclaim(token: str, seqs: list[int], **changes) -> None:
         )
 
 
+def _pause_state() -> tuple[float, int] | None:
+    """(paused until, consecutive bus outages), shared through the cache. An unreachable cache means no pause: the
+    pause only spares the bus, and the entries stay in the outbox whatever happens."""
+    try:
+        return cache.get(_PAUSE_KEY)
+    except STORE_ERRORS as exc:
+        cache_outage().failed(exc)
+        return None
+
+
+def _set_pause_state(state: tuple[float, int] | None) -> None:
+    try:
+        if state is None:
+            cache.delete(_PAUSE_KEY)
+        else:
+            cache.set(_PAUSE_KEY, state, timeout=int(settings.EVENTS_OUTBOX_BACKOFF_MAX) + 60)
+    except STORE_ERRORS as exc:
+        cache_outage().failed(exc)
+
+
 def _paused() -> bool:
-    until = cache.get(_PAUSE_KEY)
+    until = _pause_state()
     return until is not None and until[0] > time.time()
 
 
 def _pause(exc: Exception) -> None:
-    previous = cache.get(_PAUSE_KEY)
+    previous = _pause_state()
     outages = (previous[1] if previous else 0) + 1
-    cache.set(_PAUSE_KEY, (time.time() + _backoff(outages), outages), timeout=int(settings.EVENTS_OUTBOX_BACKOFF_MAX) + 60)
+    _set_pause_state((time.time() + _backoff(outages), outages))
     logger.warning("Event bus unreachable (%s consecutive outages): %s", outages, exc)
 
 
@@ -202,7 +223,7 @@ def outbox_drain(*, max_seconds: float = 30.0, claim_size: int = 100) -> DrainRe
                 _unclaim(token, unsent, outages=F("outages") + 1)
                 return report
             waiting |= _record(token, chunk, results, report)
-        cache.delete(_PAUSE_KEY)
+        _set_pause_state(None)
     return report
 
 
@@ -216,7 +237,7 @@ def outbox_next_due_in() -> float | None:
     if due is None:
         return None
     wait = max(0.0, (due - timezone.now()).total_seconds())
-    pause = cache.get(_PAUSE_KEY)
+    pause = _pause_state()
     if pause:
         wait = max(wait, pause[0] - time.time())
     return wait

@@ -34,7 +34,8 @@ def secret_get(*, principal, name: str) -> dict:
     return {"name": name, "value": value, "version": version}
 
 
-def secret_put(*, principal, name: str, value: str) -> dict:
+def secret_put_check(*, principal, name: str, value: str) -> str:
+    """Everything secret_put checks before it touches the store; returns the validated name."""
     require(principal, Capability.SECRETS_WRITE)
     name = _name(principal, name)
     if not isinstance(value, str) or not value:
@@ -44,6 +45,11 @@ def secret_put(*, principal, name: str, value: str) -> dict:
         raise InvalidInput(
             f"value is {size} bytes; Secrets Manager stores at most {SECRET_VALUE_MAX_BYTES}.", argument="value"
         )
+    return name
+
+
+def secret_put(*, principal, name: str, value: str) -> dict:
+    name = secret_put_check(principal=principal, name=name, value=value)
     path = secret_path(principal.namespace, name)
     store = data_plane().secrets
     with backend(_STORE):

@@ -4,13 +4,17 @@ from django.conf import settings
 from ninja.security import HttpBearer, SessionAuth
 
 from tenants.api.authentication import record_auth_failure
-from tenants.api.ratelimit import rate_limit_hit
+from tenants.api.ratelimit import RETRY_AFTER_SECONDS, RateLimitUnavailable, rate_limit_hit
 from tenants.decisions.errors import ApiError
 from tenants.policy import ResolutionError, resolve_api_key
 
 
 def enforce_rate_limit(identity: str, per_minute: int) -> None:
-    wait = rate_limit_hit("decide", identity, per_minute)
+    try:
+        wait = rate_limit_hit("decide", identity, per_minute)
+    except RateLimitUnavailable:
+        raise ApiError(503, "limits_unavailable", "Rate limits cannot be checked right now; retry shortly.",
+                       {"retry_after": RETRY_AFTER_SECONDS}, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}) from None
     if wait is not None:
         raise ApiError(429, "rate_limited", f"Too many requests; retry in {wait} s.", {"retry_after": wait},
                        headers={"Retry-After": str(wait)})

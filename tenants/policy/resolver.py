@@ -1,4 +1,8 @@
-"""Raw API key -> Principal. Cached per key digest; the cache entry is valid while the policy version holds."""
+"""Raw API key -> Principal. Cached per key digest; the cache entry is valid while the policy version holds.
+
+The cache is only a shortcut: when it is unreachable (Redis down), keys are resolved from the database, which
+holds the truth, and the outage is logged once.
+"""
 
 import logging
 import threading
@@ -10,6 +14,7 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
+from controlplane.outages import STORE_ERRORS, cache_outage
 from tenants.limits import LIMIT_NAMES
 from tenants.models import ApiKey, LimitOverride, OrgMembership
 from tenants.models.tenants import TenantStatus
@@ -46,11 +51,11 @@ def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
     # Read the version before any data so that a concurrent change can only make the entry stale, never wrong.
     version = policy_version()
     cache_key = _CACHE_PREFIX + digest
-    snapshot = cache.get(cache_key)
+    snapshot = _cache_get(cache_key)
     if snapshot is None or snapshot[0] != version:
         POLICY_CACHE_MISS.inc()
         snapshot = (version, _build(prefix, digest, version))
-        cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
+        _cache_set(cache_key, snapshot)
     else:
         POLICY_CACHE_HIT.inc()
     _, outcome = snapshot
@@ -63,6 +68,24 @@ def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
         raise ResolutionError(ResolutionFailure.EXPIRED, tenant_id=principal.tenant_id, key_prefix=prefix)
     _touch_last_used(principal.api_key_id)
     return principal.in_context(org) if org else principal
+
+
+def _cache_get(cache_key: str):
+    started = time.monotonic()
+    try:
+        snapshot = cache.get(cache_key)
+    except STORE_ERRORS as exc:
+        cache_outage().failed(exc)
+        return None
+    cache_outage().succeeded(started)
+    return snapshot
+
+
+def _cache_set(cache_key: str, snapshot) -> None:
+    try:
+        cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
+    except STORE_ERRORS as exc:
+        cache_outage().failed(exc)
 
 
 @dataclass(frozen=True)

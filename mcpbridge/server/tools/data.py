@@ -14,6 +14,7 @@ _KB = 1024
 READ_UNIT = Capacity(Limit.DYNAMODB_READ_UNITS_PER_SECOND)
 S3_REQUEST = Capacity(Limit.S3_REQUESTS_PER_SECOND)
 EVENT_ENTRY = Capacity(Limit.EVENTBRIDGE_ENTRIES_PER_SECOND)
+EVENT_PER_MINUTE = Capacity(Limit.EVENTS_PER_MINUTE, seconds=60)
 # DynamoDB bills a write unit per started KB and a read unit per started 4 KB.
 WRITE_UNITS = Capacity(Limit.DYNAMODB_WRITE_UNITS_PER_SECOND, lambda args: math.ceil(len(args.value.encode()) / _KB))
 DELETE_UNIT = Capacity(Limit.DYNAMODB_WRITE_UNITS_PER_SECOND)
@@ -105,6 +106,7 @@ TOOLS = (
         description="Store a key-value item, optionally expiring after ttl_seconds.",
         input_model=KvSet,
         handler=lambda call: kv.kv_set(**_args(call)),
+        precheck=lambda call: kv.kv_set_check(**_args(call)),
         capability=Capability.KV_WRITE,
         capacity=(WRITE_UNITS,),
     ),
@@ -130,6 +132,7 @@ TOOLS = (
         description="Store an artifact: inline text or base64 when small; give only size to get an upload URL.",
         input_model=ArtifactPut,
         handler=lambda call: artifacts.artifact_put(**_args(call)),
+        precheck=lambda call: artifacts.artifact_put_check(**_args(call)),
         capability=Capability.ARTIFACTS_PUT,
         capacity=(S3_REQUEST,),
     ),
@@ -165,7 +168,7 @@ TOOLS = (
         input_model=EventSend,
         handler=lambda call: events.event_send(**_args(call)),
         capability=Capability.EVENTS_SEND,
-        capacity=(EVENT_ENTRY,),
+        capacity=(EVENT_ENTRY, EVENT_PER_MINUTE),
     ),
     Tool(
         name="secrets_get",
@@ -180,6 +183,7 @@ TOOLS = (
         description="Create or update a secret of your tenant.",
         input_model=SecretPut,
         handler=lambda call: secrets.secret_put(**_args(call)),
+        precheck=lambda call: secrets.secret_put_check(**_args(call)),
         capability=Capability.SECRETS_WRITE,
     ),
 )
