@@ -47,6 +47,5 @@ def stage(name: str, **attributes):
 
 
 def annotate(**attributes) -> None:
-    """Attributes on the current span (the SDK's request span, or the innermost stage)."""
-    if _enabled:
-        trace.get_current_span().set_attributes({k: v for k, v in attributes.items() if v is not None})
+    """Attributes on the current span (the SDK's request span, or the innermost stage); None values are left out."""
+    trace.get_current_span().set_attributes({k: v for k, v in attributes.items() if v is not None})

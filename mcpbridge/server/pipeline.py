@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import mcp_types as types
 from django.db import close_old_connections
 
+from controlplane.ops.logging import call_context, set_tenant
+from controlplane.ops.tracing import annotate, stage, tracing_enabled
 from mcpbridge.server.callers import ContextStore, authenticate
 from mcpbridge.server.errors import Refusal, backend_failure, invalid_arguments, tenant_error, unknown_tool
 from mcpbridge.server.limiter import Limiter
@@ -111,23 +113,31 @@ class Pipeline:
         close_old_connections()
         started = time.perf_counter()
         principal: Principal | None = None
-        try:
-            principal = authenticate(caller.raw_key, caller.resolved)
-            principal = self.contexts.apply(principal, strict=strict_context)
-            tool = self.registry.find_visible(principal, name)
-            if tool is None:
-                raise hidden()
-            args = tool.parse(arguments)
-            if tool.precheck is not None:
-                self._domain(tool, tool.precheck, ToolCall(principal=principal, args=args, contexts=self.contexts))
-            self.limiter.check_rate(principal, tool)
-            with self.limiter.concurrency(principal):
-                self.limiter.check_capacity(principal, tool, args)
-                result, outcome = execute(tool, principal, args)
-        except Refusal as refusal:
-            self._record(caller, principal, name, target, refusal.outcome, started, refusal)
-            raise
-        self._record(caller, principal, name, target, outcome, started)
+        with call_context(request_id=str(caller.request_id), tool=name):
+            try:
+                with stage("authenticate"):
+                    principal = authenticate(caller.raw_key, caller.resolved)
+                    principal = self.contexts.apply(principal, strict=strict_context)
+                set_tenant(principal.tenant_id)
+                with stage("authorize"):
+                    tool = self.registry.find_visible(principal, name)
+                if tool is None:
+                    raise hidden()
+                with stage("validate"):
+                    args = tool.parse(arguments)
+                    if tool.precheck is not None:
+                        self._domain(tool, tool.precheck, ToolCall(principal=principal, args=args, contexts=self.contexts))
+                with stage("rate_limit"):
+                    self.limiter.check_rate(principal, tool)
+                with self.limiter.concurrency(principal):
+                    with stage("capacity"):
+                        self.limiter.check_capacity(principal, tool, args)
+                    with stage("execute"):
+                        result, outcome = execute(tool, principal, args)
+            except Refusal as refusal:
+                self._record(caller, principal, name, target, refusal.outcome, started, refusal)
+                raise
+            self._record(caller, principal, name, target, outcome, started)
         return result
 
     def _tool_result(self, tool, principal: Principal, args) -> tuple[types.CallToolResult, str]:
@@ -170,6 +180,14 @@ class Pipeline:
         self, caller: CallerInfo, principal, name: str, target: str, outcome: str, started: float, refusal=None
     ):
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        if tracing_enabled():
+            annotate(
+                **{
+                    "controlplane.tenant_id": principal.tenant_id if principal is not None else None,
+                    "controlplane.outcome": outcome,
+                    "controlplane.refusal": refusal.data.get("reason") if refusal is not None else None,
+                }
+            )
         details = {"tool": name}
         if caller.session_id:
             details["session"] = caller.session_id
