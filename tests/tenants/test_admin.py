@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -173,23 +174,61 @@ def test_refused_action_shows_a_message_and_changes_nothing(client, staff):
     assert Tenant.objects.get(pk=tenant.pk).status == "offboarding"
 
 
+RAW_KEY = re.compile(r'<code class="raw-api-key">([^<]+)</code>')
+
+
 def test_api_key_add_shows_the_raw_key_once_and_stores_only_its_digest(client, staff):
     membership = make_member(make_tenant(), "viewer")
-    response = client.post(
+    posted = client.post(
         reverse("admin:tenants_apikey_add"),
         {"membership": membership.pk, "name": "laptop", "scopes": ["kv.read"]},
     )
+    assert posted.status_code == 302 and not RAW_KEY.search(posted.content.decode())
+    response = client.get(posted["Location"])
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    raw = re.search(r'<code class="raw-api-key">([^<]+)</code>', response.content.decode()).group(1)
+    raw = RAW_KEY.search(response.content.decode()).group(1)
     principal = resolve_api_key(raw)
     assert principal.capabilities == frozenset({"kv.read"})
     key = ApiKey.objects.get(membership=membership)
     assert raw not in repr(list(ApiKey.objects.values()))
+    assert not any(raw in row.session_data or raw in repr(row.get_decoded()) for row in Session.objects.all())
     change_page = client.get(reverse("admin:tenants_apikey_change", args=[key.pk])).content.decode()
     assert key.prefix in change_page and raw not in change_page
     listing = client.get(reverse("admin:tenants_apikey_changelist")).content.decode()
     assert raw not in listing
+
+
+def test_reloading_the_issued_key_page_shows_nothing_and_issues_nothing(client, staff):
+    membership = make_member(make_tenant(), "viewer")
+    posted = client.post(reverse("admin:tenants_apikey_add"), {"membership": membership.pk, "name": "laptop"})
+    first = client.get(posted["Location"]).content.decode()
+    assert RAW_KEY.search(first)
+    reload = client.get(posted["Location"])
+    assert reload.status_code == 200 and "no-store" in reload["Cache-Control"]
+    assert not RAW_KEY.search(reload.content.decode())
+    assert "already shown" in reload.content.decode()
+    assert ApiKey.objects.filter(membership=membership).count() == 1
+    assert AuditEvent.objects.filter(tenant=membership.tenant, details__operation="api_key.issue").count() == 1
+
+
+def test_the_issued_key_page_is_for_the_staff_user_who_issued_it(client, staff):
+    membership = make_member(make_tenant(), "viewer")
+    posted = client.post(reverse("admin:tenants_apikey_add"), {"membership": membership.pk, "name": "laptop"})
+    other = get_user_model().objects.create_superuser("other", "o@example.com", "pw")
+    client.force_login(other)
+    assert not RAW_KEY.search(client.get(posted["Location"]).content.decode())
+
+
+def test_rotating_redirects_to_a_one_time_page(client, staff):
+    key, _ = make_key(make_member(make_tenant()))
+    posted = client.post(reverse("admin:tenants_apikey_changelist"),
+                         {"action": "rotate_keys", "_selected_action": [key.pk]})
+    assert posted.status_code == 302
+    raw = RAW_KEY.search(client.get(posted["Location"]).content.decode()).group(1)
+    assert resolve_api_key(raw).tenant_id == str(key.membership.tenant_id)
+    assert not RAW_KEY.search(client.get(posted["Location"]).content.decode())
+    assert ApiKey.objects.filter(membership=key.membership).count() == 2
 
 
 def test_revoke_action_ends_key_access(client, staff):
