@@ -143,6 +143,50 @@ def test_tenant_add_form_goes_through_the_service_with_inlines(client, staff):
     assert operations == {"tenant.create", "org.create", "membership.add", "limit.set"}
 
 
+def _tenant_change_data(tenant, membership, **row):
+    data = {
+        "name": tenant.name, "plan": tenant.plan_id, "registration_data": "{}",
+        "organizations-TOTAL_FORMS": "0", "organizations-INITIAL_FORMS": "0",
+        "limit_overrides-TOTAL_FORMS": "0", "limit_overrides-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1",
+        "memberships-0-id": membership.pk, "memberships-0-tenant": tenant.pk,
+        "memberships-0-user": membership.user_id, "memberships-0-role": membership.role_id,
+    }
+    data.update({f"memberships-0-{name}": value for name, value in row.items()})
+    return data
+
+
+def test_the_member_of_an_existing_membership_row_is_read_only_on_the_tenant_page(client, staff):
+    tenant = make_tenant()
+    membership = make_member(tenant, "viewer")
+    url = reverse("admin:tenants_tenant_change", args=[tenant.pk])
+    row = client.get(url).context["inline_admin_formsets"][1].formset.forms[0]
+    assert row.fields["user"].disabled
+    stranger = get_user_model().objects.create_user("mallory")
+    response = client.post(url, _tenant_change_data(tenant, membership, user=stranger.pk))
+    assert response.status_code == 302
+    assert Membership.objects.get(pk=membership.pk).user_id == membership.user_id
+    assert not Membership.objects.filter(user=stranger).exists()
+    assert not AuditEvent.objects.filter(tenant=tenant, actor="user:root", details__operation__startswith="membership.").exists()
+
+
+def test_a_role_change_in_the_tenant_page_inline_is_saved_and_audited(client, staff):
+    tenant = make_tenant()
+    membership = make_member(tenant, "viewer")
+    url = reverse("admin:tenants_tenant_change", args=[tenant.pk])
+    response = client.post(url, _tenant_change_data(tenant, membership, role=Role.objects.get(slug="admin").pk))
+    assert response.status_code == 302
+    assert Membership.objects.get(pk=membership.pk).role.slug == "admin"
+    assert AuditEvent.objects.filter(tenant=tenant, actor="user:root", details__operation="membership.change_role").exists()
+
+
+def test_a_new_membership_row_still_chooses_its_user(client, staff):
+    tenant = make_tenant()
+    make_member(tenant, "viewer")
+    empty = client.get(reverse("admin:tenants_tenant_change", args=[tenant.pk])).context["inline_admin_formsets"][1]
+    assert not empty.formset.empty_form.fields["user"].disabled
+
+
 def test_suspend_and_resume_actions(client, staff):
     tenant = make_tenant()
     url = reverse("admin:tenants_tenant_changelist")
