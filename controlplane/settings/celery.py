@@ -15,4 +15,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "drain-event-outbox": {"task": "mcpbridge.tasks.drain_outbox", "schedule": 30.0},
     "reconcile-usage": {"task": "mcpbridge.tasks.reconcile_usage", "schedule": 24 * 3600.0},
+    # Tenants created while the data plane was unreachable or not bootstrapped yet.
+    "provision-pending-tenant-data": {"task": "mcpbridge.tasks.provision_pending_tenant_data", "schedule": 300.0},
 }

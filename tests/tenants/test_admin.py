@@ -187,6 +187,12 @@ def test_a_new_membership_row_still_chooses_its_user(client, staff):
     assert not empty.formset.empty_form.fields["user"].disabled
 
 
+def test_view_site_leads_to_a_page_that_exists(client, staff):
+    index = client.get(reverse("admin:index"))
+    assert index.context["site_url"] == "/api/v1/docs/"
+    assert client.get(index.context["site_url"]).status_code == 200
+
+
 def test_suspend_and_resume_actions(client, staff):
     tenant = make_tenant()
     url = reverse("admin:tenants_tenant_changelist")
