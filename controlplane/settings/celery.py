@@ -1,7 +1,10 @@
-from controlplane.settings.env import env
+from controlplane.settings.env import read_url
 
 # No broker configured: tasks run in-process (the embedded default).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_BROKER_URL = read_url(
+    "CELERY_BROKER_URL", "", schemes=("redis", "rediss", "amqp", "amqps", "pyamqp", "sqs"), needs_host=False,
+    example="redis://127.0.0.1:6379/1",
+)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 # At-least-once: a task is acknowledged only after it ran, and redelivered if its worker dies.

@@ -1,11 +1,12 @@
-import os
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import BaseCommand, call_command
+from django.core.management import BaseCommand, CommandError, call_command
 from django.db import transaction
 
+from controlplane.settings.superuser import superuser_from_env
+from controlplane.startup import SettingError
 from mcpbridge.dataplane.aws.bootstrap import missing_resources
 from mcpbridge.dataplane.ports import BackendError
 from tenants.capabilities import BUILTIN_ROLES
@@ -72,9 +73,10 @@ class Command(BaseCommand):
     def _superuser(self) -> tuple[str, str]:
         """Returns the superuser's name and where its password is: printed, environment or unchanged."""
         User = get_user_model()
-        username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "admin")
-        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
-        email = os.environ.get("DJANGO_SUPERUSER_EMAIL", "admin@example.com")
+        try:
+            username, password, email = superuser_from_env()
+        except SettingError as exc:
+            raise CommandError(str(exc)) from None
         user = User.objects.filter(username=username).first()
         if user and not password:
             self.stdout.write(f"Superuser {username!r} exists; its password is unchanged.")
