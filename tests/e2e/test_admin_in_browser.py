@@ -12,7 +12,6 @@ import pytest
 from playwright import sync_api as playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -72,11 +71,10 @@ def served_fresh_checkout(tmp_path):
 
 
 @pytest.mark.slow
-def test_admin_login_shows_demo_data(served_fresh_checkout):
-    assert Path(CHROMIUM).exists(), "Debian's chromium package is needed (.ci/run installs it)"
+def test_admin_login_shows_demo_data(chromium, served_fresh_checkout):
     base, password, bootstrap_output, tmp_path = served_fresh_checkout
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page()
         page.goto(f"{base}/admin/")
         page.fill("#id_username", "admin")
