@@ -24,12 +24,8 @@ install-dev: $(VENV)/.installed-dev
 
 ## Set up and serve the admin, the APIs and /mcp on SQLite with local data adapters and eager Celery.
 run: install
-	$(BIN)/python manage.py bootstrap
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo ""
-	@echo "Admin:  http://$(HOST):$(PORT)/admin/   (log in with the superuser printed above)"
-	@echo "MCP:    http://$(HOST):$(PORT)/mcp      (Authorization: Bearer <an API key printed above>)"
-	@echo ""
+	$(BIN)/python manage.py bootstrap --url http://$(HOST):$(PORT)
 	$(BIN)/uvicorn controlplane.asgi:application --host $(HOST) --port $(PORT) --timeout-graceful-shutdown 5
 
 ## Set up and run the test suite (SQLite unless DATABASE_URL is set).

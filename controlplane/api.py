@@ -2,12 +2,13 @@
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from tenants.api.errors import error_body
+from tenants.api.errors import error_body, request_too_large_body
 from tenants.decisions.errors import ApiError
 from tenants.decisions.router import router as decisions_router
 
@@ -65,6 +66,11 @@ def _not_found(request, exc):
 @api.exception_handler(DataError)
 def _data_error(request, exc):
     return _error(request, 400, "invalid", "A value in the request is out of range or contains characters that cannot be stored.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return api.create_response(request, request_too_large_body(), status=413)
 
 
 @api.exception_handler(Exception)

@@ -32,9 +32,24 @@ def drain_outbox(follow_up: bool = False):
     return {"delivered": report.delivered, "failed": report.failed, "parked": report.parked, "outage": report.outage}
 
 
-@shared_task(name="mcpbridge.tasks.provision_tenant_data", **_TRANSIENT)
-def provision_tenant_data(tenant_id: str):
-    provisioning.tenant_data_provision(tenant_id=tenant_id)
+@shared_task(bind=True, name="mcpbridge.tasks.provision_tenant_data", **_TRANSIENT)
+def provision_tenant_data(self, tenant_id: str):
+    try:
+        provisioning.tenant_data_provision(tenant_id=tenant_id)
+    except BackendError as exc:
+        if not self.request.is_eager:
+            raise  # a worker retries with backoff
+        # Eagerly a retry would run at once and fail again: the tenant stays pending instead.
+        logger.warning(
+            "Data plane of tenant %s not provisioned yet (%s); it stays pending until `manage.py aws_bootstrap` "
+            "or the beat task provision_pending_tenant_data provisions it.", tenant_id, exc,
+        )
+
+
+@shared_task(name="mcpbridge.tasks.provision_pending_tenant_data")
+def provision_pending_tenant_data():
+    provisioned, pending = provisioning.tenant_data_provision_pending()
+    return {"provisioned": provisioned, "pending": pending}
 
 
 @shared_task(name="mcpbridge.tasks.purge_tenant_data", **_TRANSIENT)

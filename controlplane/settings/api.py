@@ -1,4 +1,6 @@
-from controlplane.settings.env import env
+from limits.storage import SCHEMES as LIMITS_STORAGE_SCHEMES
+
+from controlplane.settings.env import read_int, read_str, read_url
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -32,8 +34,13 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Staff sessions are not tied to a tenant's plan; this is their requests-per-minute limit on both APIs.
-API_STAFF_REQUESTS_PER_MINUTE = env.int("API_STAFF_REQUESTS_PER_MINUTE", default=1200)
+API_STAFF_REQUESTS_PER_MINUTE = read_int("API_STAFF_REQUESTS_PER_MINUTE", 1200, minimum=1, example="1200")
 # Where API rate-limit counters live (a `limits` storage URI); empty: REDIS_URL, else process memory.
-API_RATE_LIMIT_STORAGE_URL = env.str("API_RATE_LIMIT_STORAGE_URL", default="")
+API_RATE_LIMIT_STORAGE_URL = read_url(
+    "API_RATE_LIMIT_STORAGE_URL", "", needs_host=False, example="redis://127.0.0.1:6379/3",
+    schemes=tuple(scheme for scheme in LIMITS_STORAGE_SCHEMES if not scheme.startswith("async+")),
+    what="a `limits` storage URI (memory://, redis://, rediss://, redis+sentinel://, memcached://, ...)",
+)
 # Shared secret the application plane (an EventBridge API destination) sends as a bearer token; empty: endpoint closed.
-APP_PLANE_WEBHOOK_SECRET = env.str("APP_PLANE_WEBHOOK_SECRET", default="")
+APP_PLANE_WEBHOOK_SECRET = read_str("APP_PLANE_WEBHOOK_SECRET", "", min_length=16, max_length=4096, secret=True,
+                                    example="$(python -c 'import secrets; print(secrets.token_urlsafe(32))')")

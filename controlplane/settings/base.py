@@ -1,9 +1,27 @@
-from controlplane.settings.env import BASE_DIR, VAR_DIR, choice, env, persistent_secret
+from controlplane.settings.env import (
+    BASE_DIR,
+    VAR_DIR,
+    as_text,
+    as_url,
+    persistent_secret,
+    read_bool,
+    read_choice,
+    read_database_url,
+    read_int,
+    read_list,
+    read_str,
+    read_url,
+)
 
 SECRET_KEY = persistent_secret("DJANGO_SECRET_KEY", "secret_key")
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+DEBUG = read_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = read_list(
+    "DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"],
+    item=as_text(r"\*|\.?[A-Za-z0-9_.:\[\]-]+", "a host name (no scheme, port or path)"), example="cp.example.com,localhost",
+)
+CSRF_TRUSTED_ORIGINS = read_list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS", [], item=as_url(("http", "https")), example="https://cp.example.com"
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -55,7 +73,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": read_database_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the MCP server, Celery and the admin share the file.
@@ -64,12 +82,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 # Tests start real server subprocesses (runmcp, celery, uvicorn), so even on SQLite the test database is a file.
 _default_test_db = str(VAR_DIR / "test_db.sqlite3") if DATABASES["default"]["ENGINE"].endswith("sqlite3") else None
-if env.str("TEST_DATABASE_NAME", default="") or _default_test_db:
-    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default="") or _default_test_db}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+_test_db_name = read_str("TEST_DATABASE_NAME", "", example="test_controlplane", min_length=0)
+if _test_db_name or _default_test_db:
+    DATABASES["default"]["TEST"] = {"NAME": _test_db_name or _default_test_db}
+DATABASES["default"]["CONN_MAX_AGE"] = read_int("DATABASE_CONN_MAX_AGE", 0, example="60")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = read_url("REDIS_URL", "", schemes=("redis", "rediss", "unix"), needs_host=False,
+                     example="redis://127.0.0.1:6379/0")
 if REDIS_URL:
     # Timeouts: a stalled Redis must fail a cache read quickly (callers fall back), not hang the request.
     CACHES = {
@@ -104,12 +124,12 @@ STORAGES = {
 # Keyed digest for API keys: a separate secret so a database dump alone cannot be brute-forced.
 API_KEY_HMAC_KEY = persistent_secret("API_KEY_HMAC_KEY", "api_key_hmac_key")
 # Seconds between writes of an API key's last-used time (one write per call would dominate the hot path).
-API_KEY_LAST_USED_RESOLUTION = env.int("API_KEY_LAST_USED_RESOLUTION", default=60)
-POLICY_CACHE_TIMEOUT = env.int("POLICY_CACHE_TIMEOUT", default=300)
+API_KEY_LAST_USED_RESOLUTION = read_int("API_KEY_LAST_USED_RESOLUTION", 60, example="60")
+POLICY_CACHE_TIMEOUT = read_int("POLICY_CACHE_TIMEOUT", 300, example="300")
 
 # Logs go to stderr only (stdout is the MCP protocol channel under `runmcp`); LOG_FORMAT=json writes one JSON
 # object a line with request id, tenant and tool.
-LOG_FORMAT = choice("LOG_FORMAT", ("text", "json"), "text")
+LOG_FORMAT = read_choice("LOG_FORMAT", ("text", "json"), "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -126,7 +146,7 @@ LOGGING = {
             "formatter": LOG_FORMAT,
         }
     },
-    "root": {"handlers": ["stderr"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["stderr"], "level": read_choice("LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "info").upper()},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # One line per task run, and kombu's notice that eager mode has no broker host, are noise in this log.

@@ -1,7 +1,10 @@
-from controlplane.settings.env import env
+from controlplane.settings.env import read_url
 
 # No broker configured: tasks run in-process (the embedded default).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_BROKER_URL = read_url(
+    "CELERY_BROKER_URL", "", schemes=("redis", "rediss", "amqp", "amqps", "pyamqp", "sqs"), needs_host=False,
+    example="redis://127.0.0.1:6379/1",
+)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 # At-least-once: a task is acknowledged only after it ran, and redelivered if its worker dies.
@@ -15,4 +18,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "drain-event-outbox": {"task": "mcpbridge.tasks.drain_outbox", "schedule": 30.0},
     "reconcile-usage": {"task": "mcpbridge.tasks.reconcile_usage", "schedule": 24 * 3600.0},
+    # Tenants created while the data plane was unreachable or not bootstrapped yet.
+    "provision-pending-tenant-data": {"task": "mcpbridge.tasks.provision_pending_tenant_data", "schedule": 300.0},
 }

@@ -5,12 +5,9 @@ The embedded default (`make run`, plain http on 127.0.0.1) keeps working: nothin
 DJANGO_HTTPS is on.
 """
 
-import re
-
 from csp.constants import NONE, SELF
-from django.core.exceptions import ImproperlyConfigured
 
-from controlplane.settings.env import env
+from controlplane.settings.env import read_bool, read_int, read_str
 
 # Strict for every page Django serves; the API docs views add only what Swagger UI / Redoc need
 # (controlplane/csp.py). Tenant downloads set their own sandboxing policy, which this one never replaces.
@@ -38,22 +35,26 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # On when the site is reached over TLS (directly or through a proxy that terminates it).
-HTTPS = env.bool("DJANGO_HTTPS", default=False)
+HTTPS = read_bool("DJANGO_HTTPS", False)
 # The header a TLS-terminating proxy sets to "https" (e.g. X-Forwarded-Proto); only when the proxy always sets it.
-_proxy_header = env.str("DJANGO_SECURE_PROXY_SSL_HEADER", default="").strip()
+_proxy_header = read_str(
+    "DJANGO_SECURE_PROXY_SSL_HEADER", "", pattern=r"[A-Za-z0-9-]*", what="a header name", example="X-Forwarded-Proto",
+    min_length=0,
+)
 if _proxy_header:
-    if not re.fullmatch(r"[A-Za-z0-9-]+", _proxy_header):
-        raise ImproperlyConfigured(
-            f"DJANGO_SECURE_PROXY_SSL_HEADER={_proxy_header!r} is not valid: give a header name such as X-Forwarded-Proto."
-        )
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 
+# Read whether or not HTTPS is on, so a bad value is caught before the day it is switched on.
+_ssl_redirect = read_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+_hsts_seconds = read_int("DJANGO_SECURE_HSTS_SECONDS", 365 * 24 * 3600, example="31536000")
+_hsts_subdomains = read_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+_hsts_preload = read_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    SECURE_SSL_REDIRECT = _ssl_redirect
     # Load balancers and Prometheus probe over plain http inside the network; a redirect would fail them.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
-    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
-    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_SECONDS = _hsts_seconds
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _hsts_subdomains
+    SECURE_HSTS_PRELOAD = _hsts_preload

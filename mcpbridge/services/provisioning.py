@@ -7,9 +7,11 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from mcpbridge.dataplane import data_plane
+from mcpbridge.dataplane.ports import BackendError
 from mcpbridge.models import TenantDataPlane
 from mcpbridge.services.namespaces import tenant_prefix, tenant_secrets_prefix
 from mcpbridge.services.quotas import GAUGES, quota_set
@@ -47,6 +49,25 @@ def tenant_data_provision(*, tenant_id) -> TenantDataPlane:
     state.provisioned_at = timezone.now()
     state.save(update_fields=["provisioning", "provisioned_at"])
     return state
+
+
+def tenant_data_provision_pending() -> tuple[int, int]:
+    """Provision every live tenant whose data plane is not provisioned yet (say, one created before
+    `aws_bootstrap` made the AWS resources). Returns (provisioned now, still pending); stops at the first
+    backend failure, since the others would fail the same way."""
+    pending = list(
+        Tenant.objects.exclude(status__in=[TenantStatus.OFFBOARDING, TenantStatus.OFFBOARDED])
+        .filter(Q(data_plane__isnull=True) | Q(data_plane__provisioned_at__isnull=True))
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    for done, tenant_id in enumerate(pending):
+        try:
+            tenant_data_provision(tenant_id=tenant_id)
+        except BackendError as exc:
+            logger.warning("Tenant data-plane provisioning still pending for %d tenant(s): %s", len(pending) - done, exc)
+            return done, len(pending) - done
+    return len(pending), 0
 
 
 def _progress(state: TenantDataPlane, store: str, count: int, on_progress: Callable[[str, int], None] | None) -> None:

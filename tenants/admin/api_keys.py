@@ -1,9 +1,13 @@
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET
 
 from tenants.admin.base import CapabilitiesField, ServiceBackedAdmin, actor_for, run_service, scope_label
+from tenants.admin.issued_keys import issued_keys_stash, issued_keys_take
 from tenants.models import ApiKey
 from tenants.services import api_key_issue, api_key_revoke, api_key_rotate, api_key_update
 
@@ -118,15 +122,25 @@ class ApiKeyAdmin(ServiceBackedAdmin):
             actor=actor_for(request),
         )
 
-    def response_add(self, request, obj, post_url_continue=None):
-        return self._show_raw_keys(request, request._issued_keys)
+    def get_urls(self):
+        show = self.admin_site.admin_view(require_GET(self.issued_view))
+        return [path("issued/<str:token>/", show, name="tenants_apikey_issued"), *super().get_urls()]
 
-    def _show_raw_keys(self, request, issued):
-        """The only place a raw key is ever shown: rendered once, never stored (not even in a message)."""
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._redirect_to_issued(request, request._issued_keys)
+
+    def _redirect_to_issued(self, request, issued):
+        """POST-redirect-GET: the raw keys are shown by a GET that finds them only once."""
+        token = issued_keys_stash(request, issued)
+        return HttpResponseRedirect(reverse("admin:tenants_apikey_issued", args=[token]))
+
+    def issued_view(self, request, token):
+        """The only place a raw key is ever shown; a reload says it was already shown and creates nothing."""
+        issued = issued_keys_take(request, token)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Copy the new API key now",
+            "title": "Copy the new API key now" if issued else "This key was already shown",
             "issued": issued,
         }
         response = TemplateResponse(request, "admin/tenants/apikey/issued.html", context)
@@ -149,6 +163,6 @@ class ApiKeyAdmin(ServiceBackedAdmin):
         for key in queryset.filter(revoked_at__isnull=True).select_related("membership"):
             run_service(request, lambda k=key: issued.append(api_key_rotate(api_key=k, actor=actor)))
         if issued:
-            return self._show_raw_keys(request, issued)
+            return self._redirect_to_issued(request, issued)
         self.message_user(request, "No active key was selected.")
         return None

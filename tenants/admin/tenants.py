@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 
@@ -29,8 +30,24 @@ class OrganizationInline(admin.TabularInline):
     show_change_link = True
 
 
+class MembershipInlineForm(forms.ModelForm):
+    """A membership's user is fixed once it exists (no service moves a membership to another user); the row
+    shows it disabled, so an edit cannot be offered and then silently dropped. Remove the row and add one."""
+
+    class Meta:
+        model = Membership
+        fields = ("user", "role")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            self.fields["user"].disabled = True
+            self.fields["user"].help_text = "To give this role to someone else, delete the row and add a member."
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipInlineForm
     fields = ("user", "role", "created_at")
     readonly_fields = ("created_at",)
     autocomplete_fields = ("user",)

@@ -2,7 +2,9 @@
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -16,6 +18,13 @@ logger = logging.getLogger(__name__)
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"code": code, "message": message, "details": details or {}}
+
+
+def request_too_large_body() -> dict:
+    """The answer to a body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django raises RequestDataTooBig on reading it)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_body("request_too_large", f"The request body is larger than the {limit} bytes allowed; "
+                                           "send a smaller body.", {"max_bytes": limit})
 
 
 def flatten_field_errors(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -67,6 +76,8 @@ def api_exception_handler(exc, context):
         logger.info("Database refused a value: %s", exc)
         return Response(error_body("invalid", "A value in the request is out of range or contains characters "
                                               "that cannot be stored."), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(request_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found: no such object, or it belongs to another tenant.")
     elif isinstance(exc, DjangoPermissionDenied):

@@ -4,6 +4,8 @@ whether another tenant's object exists: the scoped queryset simply has no such r
 import datetime
 
 import django_filters as filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from tenants.models import (
     ApiKey,
@@ -21,11 +23,24 @@ from tenants.models.audit import AuditAction, AuditOutcome
 from tenants.models.tenants import TenantStatus
 
 
-class UtcDateTimeFilter(filters.IsoDateTimeFilter):
-    """ISO 8601 with any offset, compared in UTC (PostgreSQL refuses offsets beyond ±15:59)."""
+class UtcDateTimeField(IsoDateTimeField):
+    """ISO 8601 with any offset, converted to UTC while the input is validated (PostgreSQL refuses offsets
+    beyond ±15:59), so a moment that has no UTC representation is the caller's 400, not an OverflowError."""
 
-    def filter(self, qs, value):
-        return super().filter(qs, value.astimezone(datetime.timezone.utc) if value else value)
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(datetime.timezone.utc)
+        except OverflowError:
+            raise forms.ValidationError(
+                "out of range: in UTC it falls before 0001-01-01 or after 9999-12-31 "
+                "(example: 2026-01-31T12:00:00Z).", code="overflow") from None
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class TenantFilter(filters.FilterSet):

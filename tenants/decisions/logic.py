@@ -71,12 +71,20 @@ def _find_tenant(caller: Caller, ref: str) -> Tenant | None:
     return tenants.filter(match).first()
 
 
+def _user_id_match(ref: str) -> Q:
+    """`ref` as a user id when it is one: ASCII digits only (`'²'.isdigit()` is true but `int('²')` fails)
+    and within a 64-bit key, so no reference can overflow the database's integer."""
+    if not (ref.isascii() and ref.isdigit()) or int(ref) > 2**63 - 1:
+        return Q()
+    return Q(user__pk=int(ref))
+
+
 def explain_member(caller: Caller, *, tenant: str, user: str) -> dict:
     """What `user` can do in `tenant`, context by context, and what each of their keys can do."""
     if not caller.is_staff and not caller.can_manage_tenant:
         raise ApiError(403, "permission_denied", "Explaining needs platform staff or a key with tenant.manage.")
     found = _find_tenant(caller, tenant)
-    user_match = Q(user__username=user) | (Q(user__pk=int(user)) if user.isdigit() else Q())
+    user_match = Q(user__username=user) | _user_id_match(user)
     if found:  # a tenant's own users may be named without their `@<tenant slug>` suffix
         user_match |= Q(user__username=f"{user}@{found.slug}")
     membership = (

@@ -103,6 +103,19 @@ def test_explain_of_another_tenant_is_404(world):
     assert "b-user" not in json.dumps(response.json()["details"])
 
 
+@pytest.mark.parametrize("user", ["²", "١٢", "9" * 30, "00"])
+def test_explain_of_a_non_ascii_or_huge_user_number_is_a_clean_404(world, user):
+    response = client_for(world, "staff").get("/api/decide/v1/explain", {"tenant": world.b.slug, "user": user})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_explain_finds_a_member_by_numeric_id(world):
+    answer = client_for(world, "staff").get(
+        "/api/decide/v1/explain", {"tenant": world.b.slug, "user": str(world.b_user.user_id)}).json()
+    assert answer["user"]["username"] == "b-user"
+
+
 @pytest.mark.parametrize("role", ["admin", "user", "viewer"])
 def test_decisions_agree_with_what_the_mcp_bridge_shows(world, role):
     from mcpbridge.server.tools import default_registry

@@ -80,6 +80,39 @@ def test_kv_list_pages_through_a_prefix_in_key_order(backend, make_principal):
     assert err.value.details["argument"] == "cursor"
 
 
+MIXED_CASE_KEYS = ["Log/1", "LOG/2", "log/1", "log/2", "log/3", "log/Z", "log/a", "log/é", "log0", "loG/1"]
+
+
+def _all_pages(list_page, prefix):
+    seen, cursor = [], None
+    while True:
+        page = list_page(prefix=prefix, limit=2, cursor=cursor)
+        seen.append([item.get("key", item.get("name")) for item in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def test_kv_prefixes_match_case_sensitively_and_page_in_code_point_order(backend, make_principal):
+    p = make_principal()
+    for key in MIXED_CASE_KEYS:
+        kv_set(principal=p, key=key, value="v")
+    pages = _all_pages(lambda **kw: kv_list(principal=p, **kw), "log/")
+    assert pages == [["log/1", "log/2"], ["log/3", "log/Z"], ["log/a", "log/é"]]
+    assert _all_pages(lambda **kw: kv_list(principal=p, **kw), "L") == [["LOG/2", "Log/1"]]
+    assert kv_list(principal=p, prefix="LOG/")["items"] == [{"key": "LOG/2", "size": 1, "expires_at": None}]
+
+
+def test_artifact_prefixes_match_case_sensitively_and_page_in_code_point_order(backend, make_principal):
+    p = make_principal(role="admin")
+    for name in MIXED_CASE_KEYS:
+        artifact_put(principal=p, name=name, content="v")
+    pages = _all_pages(lambda **kw: artifact_list(principal=p, **kw), "log/")
+    assert pages == [["log/1", "log/2"], ["log/3", "log/Z"], ["log/a", "log/é"]]
+    assert _all_pages(lambda **kw: artifact_list(principal=p, **kw), "lo") == [
+        ["loG/1", "log/1"], ["log/2", "log/3"], ["log/Z", "log/a"], ["log/é", "log0"]]
+
+
 @pytest.mark.parametrize(
     "key, message",
     [

@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from tests.e2e.browser import ROOT, free_port
+from tests.e2e.browser import ROOT, chromium_or_fail, free_port
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's Chromium, checked before anything is started for it."""
+    return chromium_or_fail()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from tests.e2e.browser import launch
 
 
 @pytest.mark.slow
-def test_admin_login_shows_demo_data(served_fresh_checkout):
+def test_admin_login_shows_demo_data(chromium, served_fresh_checkout):
     base, password, bootstrap_output, tmp_path = served_fresh_checkout
     with playwright.sync_playwright() as p:
         browser = launch(p)

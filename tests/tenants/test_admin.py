@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -142,6 +143,56 @@ def test_tenant_add_form_goes_through_the_service_with_inlines(client, staff):
     assert operations == {"tenant.create", "org.create", "membership.add", "limit.set"}
 
 
+def _tenant_change_data(tenant, membership, **row):
+    data = {
+        "name": tenant.name, "plan": tenant.plan_id, "registration_data": "{}",
+        "organizations-TOTAL_FORMS": "0", "organizations-INITIAL_FORMS": "0",
+        "limit_overrides-TOTAL_FORMS": "0", "limit_overrides-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "1",
+        "memberships-0-id": membership.pk, "memberships-0-tenant": tenant.pk,
+        "memberships-0-user": membership.user_id, "memberships-0-role": membership.role_id,
+    }
+    data.update({f"memberships-0-{name}": value for name, value in row.items()})
+    return data
+
+
+def test_the_member_of_an_existing_membership_row_is_read_only_on_the_tenant_page(client, staff):
+    tenant = make_tenant()
+    membership = make_member(tenant, "viewer")
+    url = reverse("admin:tenants_tenant_change", args=[tenant.pk])
+    row = client.get(url).context["inline_admin_formsets"][1].formset.forms[0]
+    assert row.fields["user"].disabled
+    stranger = get_user_model().objects.create_user("mallory")
+    response = client.post(url, _tenant_change_data(tenant, membership, user=stranger.pk))
+    assert response.status_code == 302
+    assert Membership.objects.get(pk=membership.pk).user_id == membership.user_id
+    assert not Membership.objects.filter(user=stranger).exists()
+    assert not AuditEvent.objects.filter(tenant=tenant, actor="user:root", details__operation__startswith="membership.").exists()
+
+
+def test_a_role_change_in_the_tenant_page_inline_is_saved_and_audited(client, staff):
+    tenant = make_tenant()
+    membership = make_member(tenant, "viewer")
+    url = reverse("admin:tenants_tenant_change", args=[tenant.pk])
+    response = client.post(url, _tenant_change_data(tenant, membership, role=Role.objects.get(slug="admin").pk))
+    assert response.status_code == 302
+    assert Membership.objects.get(pk=membership.pk).role.slug == "admin"
+    assert AuditEvent.objects.filter(tenant=tenant, actor="user:root", details__operation="membership.change_role").exists()
+
+
+def test_a_new_membership_row_still_chooses_its_user(client, staff):
+    tenant = make_tenant()
+    make_member(tenant, "viewer")
+    empty = client.get(reverse("admin:tenants_tenant_change", args=[tenant.pk])).context["inline_admin_formsets"][1]
+    assert not empty.formset.empty_form.fields["user"].disabled
+
+
+def test_view_site_leads_to_a_page_that_exists(client, staff):
+    index = client.get(reverse("admin:index"))
+    assert index.context["site_url"] == "/api/v1/docs/"
+    assert client.get(index.context["site_url"]).status_code == 200
+
+
 def test_suspend_and_resume_actions(client, staff):
     tenant = make_tenant()
     url = reverse("admin:tenants_tenant_changelist")
@@ -173,23 +224,61 @@ def test_refused_action_shows_a_message_and_changes_nothing(client, staff):
     assert Tenant.objects.get(pk=tenant.pk).status == "offboarding"
 
 
+RAW_KEY = re.compile(r'<code class="raw-api-key">([^<]+)</code>')
+
+
 def test_api_key_add_shows_the_raw_key_once_and_stores_only_its_digest(client, staff):
     membership = make_member(make_tenant(), "viewer")
-    response = client.post(
+    posted = client.post(
         reverse("admin:tenants_apikey_add"),
         {"membership": membership.pk, "name": "laptop", "scope_mode": "listed", "scopes": ["kv.read"]},
     )
+    assert posted.status_code == 302 and not RAW_KEY.search(posted.content.decode())
+    response = client.get(posted["Location"])
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    raw = re.search(r'<code class="raw-api-key">([^<]+)</code>', response.content.decode()).group(1)
+    raw = RAW_KEY.search(response.content.decode()).group(1)
     principal = resolve_api_key(raw)
     assert principal.capabilities == frozenset({"kv.read"})
     key = ApiKey.objects.get(membership=membership)
     assert raw not in repr(list(ApiKey.objects.values()))
+    assert not any(raw in row.session_data or raw in repr(row.get_decoded()) for row in Session.objects.all())
     change_page = client.get(reverse("admin:tenants_apikey_change", args=[key.pk])).content.decode()
     assert key.prefix in change_page and raw not in change_page
     listing = client.get(reverse("admin:tenants_apikey_changelist")).content.decode()
     assert raw not in listing
+
+
+def test_reloading_the_issued_key_page_shows_nothing_and_issues_nothing(client, staff):
+    membership = make_member(make_tenant(), "viewer")
+    posted = client.post(reverse("admin:tenants_apikey_add"), {"membership": membership.pk, "name": "laptop"})
+    first = client.get(posted["Location"]).content.decode()
+    assert RAW_KEY.search(first)
+    reload = client.get(posted["Location"])
+    assert reload.status_code == 200 and "no-store" in reload["Cache-Control"]
+    assert not RAW_KEY.search(reload.content.decode())
+    assert "already shown" in reload.content.decode()
+    assert ApiKey.objects.filter(membership=membership).count() == 1
+    assert AuditEvent.objects.filter(tenant=membership.tenant, details__operation="api_key.issue").count() == 1
+
+
+def test_the_issued_key_page_is_for_the_staff_user_who_issued_it(client, staff):
+    membership = make_member(make_tenant(), "viewer")
+    posted = client.post(reverse("admin:tenants_apikey_add"), {"membership": membership.pk, "name": "laptop"})
+    other = get_user_model().objects.create_superuser("other", "o@example.com", "pw")
+    client.force_login(other)
+    assert not RAW_KEY.search(client.get(posted["Location"]).content.decode())
+
+
+def test_rotating_redirects_to_a_one_time_page(client, staff):
+    key, _ = make_key(make_member(make_tenant()))
+    posted = client.post(reverse("admin:tenants_apikey_changelist"),
+                         {"action": "rotate_keys", "_selected_action": [key.pk]})
+    assert posted.status_code == 302
+    raw = RAW_KEY.search(client.get(posted["Location"]).content.decode()).group(1)
+    assert resolve_api_key(raw).tenant_id == str(key.membership.tenant_id)
+    assert not RAW_KEY.search(client.get(posted["Location"]).content.decode())
+    assert ApiKey.objects.filter(membership=key.membership).count() == 2
 
 
 def test_revoke_action_ends_key_access(client, staff):

@@ -32,6 +32,24 @@ def test_bootstrap_creates_demo_and_prints_working_keys_once(monkeypatch):
     assert Tenant.objects.filter(slug="demo").count() == 1 and ApiKey.objects.count() == 3
 
 
+def test_bootstrap_says_where_to_log_in_and_how_to_get_a_key_on_every_run(monkeypatch):
+    monkeypatch.delenv("DJANGO_SUPERUSER_PASSWORD", raising=False)
+    first = StringIO()
+    call_command("bootstrap", "--no-migrate", "--url", "http://127.0.0.1:9000/", stdout=first)
+    assert "Admin:  http://127.0.0.1:9000/admin/   (log in as admin with the password printed above)" in first.getvalue()
+    assert "MCP:    http://127.0.0.1:9000/mcp      (Authorization: Bearer <an API key printed above>)" in first.getvalue()
+
+    again = StringIO()
+    call_command("bootstrap", "--no-migrate", "--url", "http://127.0.0.1:9000", stdout=again)
+    text = again.getvalue()
+    assert "printed above" not in text and "cpk_" not in text
+    assert "python manage.py changepassword admin" in text
+    assert "a new one: python manage.py issue_api_key --tenant demo --user demo-user" in text
+    out = StringIO()
+    call_command("issue_api_key", "--tenant", "demo", "--user", "demo-user", stdout=out)
+    assert resolve_api_key(re.search(r"cpk_\S+", out.getvalue()).group(0)).tenant_slug == "demo"
+
+
 def test_bootstrap_takes_superuser_from_environment(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "ops")
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-chosen-password")

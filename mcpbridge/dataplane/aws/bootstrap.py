@@ -4,7 +4,7 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 
 from mcpbridge.dataplane.aws.clients import client
-from mcpbridge.dataplane.aws.errors import error_code
+from mcpbridge.dataplane.aws.errors import error_code, translated
 
 
 def ensure_table() -> str:
@@ -68,3 +68,30 @@ def bootstrap_all() -> list[str]:
         ensure_event_bus(settings.AWS_EVENT_BUS_NAME),
         ensure_event_bus(settings.AWS_CONTROL_PLANE_BUS_NAME),
     ]
+
+
+_MISSING_CODES = {"ResourceNotFoundException", "NoSuchBucket", "404"}
+
+
+def _absent(operation: str, probe) -> bool:
+    with translated(operation, passthrough=tuple(_MISSING_CODES)):
+        try:
+            probe()
+        except ClientError as exc:
+            if error_code(exc) in _MISSING_CODES:
+                return True
+            raise
+    return False
+
+
+def missing_resources() -> list[str]:
+    """The resources `bootstrap_all` would create that do not exist yet (BackendError if AWS cannot be asked)."""
+    probes = [
+        (f"DynamoDB table {settings.AWS_DYNAMODB_TABLE}", "DescribeTable",
+         lambda: client("dynamodb").describe_table(TableName=settings.AWS_DYNAMODB_TABLE)),
+        (f"S3 bucket {settings.AWS_S3_BUCKET}", "HeadBucket",
+         lambda: client("s3").head_bucket(Bucket=settings.AWS_S3_BUCKET)),
+        *[(f"EventBridge bus {bus}", "DescribeEventBus", lambda bus=bus: client("events").describe_event_bus(Name=bus))
+          for bus in (settings.AWS_EVENT_BUS_NAME, settings.AWS_CONTROL_PLANE_BUS_NAME)],
+    ]
+    return [name for name, operation, probe in probes if _absent(operation, probe)]

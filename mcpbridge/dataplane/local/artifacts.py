@@ -8,6 +8,7 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 
+from mcpbridge.dataplane.local.keyorder import page_by_prefix
 from mcpbridge.dataplane.ports import Artifact, ArtifactMeta
 from mcpbridge.models import LocalArtifact
 
@@ -62,10 +63,7 @@ class LocalArtifactStore:
         return bool(deleted)
 
     def list(self, prefix, limit, after):
-        rows = LocalArtifact.objects.filter(key__startswith=prefix)
-        if after is not None:
-            rows = rows.filter(key__gt=after)
-        page = list(rows.order_by("key")[: limit + 1])
+        page = list(page_by_prefix(LocalArtifact.objects.all(), "key", prefix, after)[: limit + 1])
         return [_meta(r) for r in page[:limit]], len(page) > limit
 
     def iter_prefix(self, prefix):

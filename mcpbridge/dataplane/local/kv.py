@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from mcpbridge.dataplane.local.keyorder import page_by_prefix
 from mcpbridge.dataplane.ports import ConditionFailed, KVEntry, KVItem
 from mcpbridge.models import LocalKVItem
 
@@ -43,10 +44,8 @@ class LocalKVStore:
         return KVEntry(row.key, row.size, row.expires_at)
 
     def list(self, namespace, prefix, limit, after):
-        rows = LocalKVItem.objects.filter(_live(timezone.now()), namespace=namespace, key__startswith=prefix)
-        if after is not None:
-            rows = rows.filter(key__gt=after)
-        page = list(rows.order_by("key").values_list("key", "size", "expires_at")[: limit + 1])
+        rows = LocalKVItem.objects.filter(_live(timezone.now()), namespace=namespace)
+        page = list(page_by_prefix(rows, "key", prefix, after).values_list("key", "size", "expires_at")[: limit + 1])
         return [KVEntry(*row) for row in page[:limit]], len(page) > limit
 
     def scan_tenant(self, tenant_prefix):
