@@ -114,4 +114,4 @@ def test_bad_proxy_header_is_named(tmp_path):
     env = {**os.environ, "CONTROLPLANE_VAR_DIR": str(tmp_path), "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto: https"}
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
-    assert "DJANGO_SECURE_PROXY_SSL_HEADER='X-Forwarded-Proto: https' is not valid" in result.stderr
+    assert "DJANGO_SECURE_PROXY_SSL_HEADER: 'X-Forwarded-Proto: https' is not a header name" in result.stderr

@@ -251,7 +251,7 @@ def test_api_key_add_shows_the_raw_key_once_and_stores_only_its_digest(client, s
 
 def test_reloading_the_issued_key_page_shows_nothing_and_issues_nothing(client, staff):
     membership = make_member(make_tenant(), "viewer")
-    posted = client.post(reverse("admin:tenants_apikey_add"), {"membership": membership.pk, "name": "laptop"})
+    posted = client.post(reverse("admin:tenants_apikey_add"), {"membership": membership.pk, "name": "laptop", "scope_mode": "role"})
     first = client.get(posted["Location"]).content.decode()
     assert RAW_KEY.search(first)
     reload = client.get(posted["Location"])
@@ -264,7 +264,7 @@ def test_reloading_the_issued_key_page_shows_nothing_and_issues_nothing(client, 
 
 def test_the_issued_key_page_is_for_the_staff_user_who_issued_it(client, staff):
     membership = make_member(make_tenant(), "viewer")
-    posted = client.post(reverse("admin:tenants_apikey_add"), {"membership": membership.pk, "name": "laptop"})
+    posted = client.post(reverse("admin:tenants_apikey_add"), {"membership": membership.pk, "name": "laptop", "scope_mode": "role"})
     other = get_user_model().objects.create_superuser("other", "o@example.com", "pw")
     client.force_login(other)
     assert not RAW_KEY.search(client.get(posted["Location"]).content.decode())
