@@ -7,6 +7,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from controlplane.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, database_outage
 from tenants.api.errors import error_body
 from tenants.decisions.errors import ApiError
 from tenants.decisions.router import router as decisions_router
@@ -65,6 +66,16 @@ def _not_found(request, exc):
 @api.exception_handler(DataError)
 def _data_error(request, exc):
     return _error(request, 400, "invalid", "A value in the request is out of range or contains characters that cannot be stored.")
+
+
+def _database_unavailable(request, exc):
+    database_outage.failed(exc)
+    return _error(request, 503, "unavailable", UNAVAILABLE_MESSAGE, {"retry_after": RETRY_AFTER_SECONDS},
+                  headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+for _exception in DATABASE_UNAVAILABLE:
+    api.add_exception_handler(_exception, _database_unavailable)
 
 
 @api.exception_handler(Exception)

@@ -11,8 +11,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlplane.settings")
 django_application = get_asgi_application()
 
+from django.conf import settings  # noqa: E402
+from django.core.signals import request_finished  # noqa: E402
+
+from controlplane.database import close_request_connections, keep_connections  # noqa: E402
 from mcpbridge.transports.http import MCP_PATH, build_http_app  # noqa: E402  (needs Django set up)
 
+# /mcp calls run in worker threads that live as long as the process: keep their connections (health-checked),
+# as `runmcp` does. Django's own requests each run in a thread of their own, so theirs close with the request.
+keep_connections(settings.MCP_DB_CONN_MAX_AGE)
+request_finished.connect(close_request_connections, dispatch_uid="controlplane.close_request_connections")
 mcp_application = build_http_app()
 _METADATA_PREFIX = "/.well-known/oauth-protected-resource"
 

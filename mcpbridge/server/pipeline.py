@@ -68,6 +68,7 @@ class Pipeline:
 
     def visible_names(self, raw_key: str) -> frozenset[str]:
         """What a caller may see right now; nothing when its key or tenant no longer works."""
+        close_old_connections()
         try:
             principal = self.principal(CallerInfo(raw_key), strict_context=False)
         except Refusal:

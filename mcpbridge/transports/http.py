@@ -16,8 +16,10 @@ from pydantic import PrivateAttr
 from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 
+from controlplane.database import read_with_fresh_connection
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
+from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
 from tenants.policy import Principal, ResolutionError, resolve_api_key
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ class ApiKeyTokenVerifier:
     async def verify_token(self, token: str) -> AccessToken | None:
         # Resolved against the current policy version on every request: a revocation applies to the next one.
         try:
-            resolution = await to_thread.run_sync(resolve_api_key, token)
+            resolution = await to_thread.run_sync(read_with_fresh_connection, resolve_api_key, token)
         except ResolutionError as exc:
             if not exc.is_tenant_error:
                 return None
@@ -79,6 +81,7 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         ),
         token_verifier=ApiKeyTokenVerifier(),
     )
+    app.add_middleware(DatabaseUnavailableMiddleware)
     manager = server.session_manager
 
     async def close_session(live) -> None:

@@ -5,8 +5,8 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
 
+from controlplane.database import keep_connections
 from mcpbridge.transports.http import serve_http
 from mcpbridge.transports.stdio import serve_stdio
 from tenants.policy import ResolutionError, resolve_api_key
@@ -28,9 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         _log_to_stderr(options["verbosity"])
         # Calls run in worker threads; keep their connections instead of reconnecting on every call.
-        for alias in connections:
-            if not connections[alias].settings_dict.get("CONN_MAX_AGE"):
-                connections[alias].settings_dict["CONN_MAX_AGE"] = settings.MCP_DB_CONN_MAX_AGE
+        keep_connections(settings.MCP_DB_CONN_MAX_AGE)
         if options["transport"] == "http":
             serve_http(
                 host=options["host"],
