@@ -44,6 +44,11 @@ class Command(BaseCommand):
         except ResolutionError as exc:
             raise CommandError(f"This API key cannot be used: {exc.message}") from None
         asyncio.run(serve_stdio(raw_key))
+        # Every request is answered and the session's end recorded: exit now. Interpreter teardown can take
+        # seconds, and a stdio client (and the 5 s promise at stdin EOF) waits for the process to be gone.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def _log_to_stderr(verbosity: int) -> None:
