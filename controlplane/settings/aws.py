@@ -28,3 +28,5 @@ EVENTS_OUTBOX_MAX_ATTEMPTS = env.int("EVENTS_OUTBOX_MAX_ATTEMPTS", default=8)
 EVENTS_OUTBOX_BACKOFF_BASE = env.float("EVENTS_OUTBOX_BACKOFF_BASE", default=1.0)
 EVENTS_OUTBOX_BACKOFF_MAX = env.float("EVENTS_OUTBOX_BACKOFF_MAX", default=300.0)
 EVENTS_OUTBOX_LEASE_SECONDS = env.float("EVENTS_OUTBOX_LEASE_SECONDS", default=60.0)
+# Without a broker, how often a serving process's drain loop looks for entries queued by other processes.
+EVENTS_OUTBOX_POLL_SECONDS = env.float("EVENTS_OUTBOX_POLL_SECONDS", default=5.0)

@@ -67,7 +67,10 @@ def test_runmcp_http_sets_tcp_nodelay_on_accepted_connections(mcp_db):
 
 def test_main_asgi_app_under_uvicorn_sets_tcp_nodelay_on_accepted_connections(mcp_db):
     # As `make run` starts it: uvicorn binds host and port itself.
-    config = uvicorn.Config("controlplane.asgi:application", host="127.0.0.1", port=0, log_config=None)
+    # Lifespan off: its startup would make the test process a serving process (kept connections, drain loop).
+    config = uvicorn.Config(
+        "controlplane.asgi:application", host="127.0.0.1", port=0, log_config=None, lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = _serve_in_thread(server)
     try:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from controlplane.database import keep_connections
+from mcpbridge.services.outbox import outbox_start_embedded_drainer
 from mcpbridge.transports.http import serve_http
 from mcpbridge.transports.stdio import serve_stdio
 from tenants.policy import ResolutionError, resolve_api_key
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         _log_to_stderr(options["verbosity"])
         # Calls run in worker threads; keep their connections instead of reconnecting on every call.
         keep_connections(settings.MCP_DB_CONN_MAX_AGE)
+        outbox_start_embedded_drainer()
         if options["transport"] == "http":
             serve_http(
                 host=options["host"],
