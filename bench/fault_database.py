@@ -25,6 +25,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION_NAME = "fault-target"
+# Answered -32003 "whether it took effect is unknown" (the connection dropped around the commit), yet stored.
+UNKNOWN_BUT_COMMITTED = "answered 'outcome unknown' (-32003) and committed"
 
 
 def main() -> int:
@@ -150,7 +152,7 @@ def inject(database_url: str, stop: threading.Event, terminations: Counter) -> N
             terminations["connections"] += killed
 
 
-def _answer(response) -> dict | None:
+def jsonrpc_answer(response) -> dict | None:
     """The JSON-RPC message of a Streamable HTTP answer (JSON or an SSE stream)."""
     if response.headers.get("content-type", "").startswith("application/json"):
         return response.json()
@@ -192,7 +194,7 @@ async def drive_plain(url, raw, seconds, counts: Counter, writes: dict) -> None:
                 if response.status_code == 404:
                     session = None
                 continue
-            message = _answer(response)
+            message = jsonrpc_answer(response)
             if message and "result" in message and not message["result"].get("isError"):
                 counts["result"] += 1
                 writes[key] = value
@@ -261,7 +263,7 @@ async def read_back(url, raw, writes: dict) -> dict[str, int]:
                     if value != "unacknowledged" and stored == value:
                         readable[f"{label} acknowledged+readable"] += 1
                     elif value == "unacknowledged" and stored is not None:
-                        readable[f"{label} answered 'outcome unknown' (-32003) and committed"] += 1
+                        readable[f"{label} {UNKNOWN_BUT_COMMITTED}"] += 1
     return readable
 
 
@@ -280,7 +282,7 @@ def report(seconds, terminations, results, writes, readable, servers) -> int:
             lost = acknowledged - ok
             lost_total += lost
             print(f"  writes acknowledged {acknowledged}, readable afterwards {ok}, lost {lost}; "
-                  f"answered 'outcome unknown' (-32003) and committed {readable[f'{label} answered 'outcome unknown' (-32003) and committed']}")
+                  f"{UNKNOWN_BUT_COMMITTED} {readable[f'{label} {UNKNOWN_BUT_COMMITTED}']}")
         print(f"  raw 500s {raw500}")
     for name, server in servers.items():
         print(f"\n{name}: tracebacks in its log: {server.tracebacks()}")
