@@ -8,6 +8,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from controlplane.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, database_outage
 from tenants.api.errors import error_body, request_too_large_body
 from tenants.decisions.errors import ApiError
 from tenants.decisions.router import router as decisions_router
@@ -71,6 +72,16 @@ def _data_error(request, exc):
 @api.exception_handler(RequestDataTooBig)
 def _too_large(request, exc):
     return api.create_response(request, request_too_large_body(), status=413)
+
+
+def _database_unavailable(request, exc):
+    database_outage.failed(exc)
+    return _error(request, 503, "unavailable", UNAVAILABLE_MESSAGE, {"retry_after": RETRY_AFTER_SECONDS},
+                  headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+for _exception in DATABASE_UNAVAILABLE:
+    api.add_exception_handler(_exception, _database_unavailable)
 
 
 @api.exception_handler(Exception)

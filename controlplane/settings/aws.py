@@ -62,3 +62,5 @@ EVENTS_OUTBOX_MAX_ATTEMPTS = read_int("EVENTS_OUTBOX_MAX_ATTEMPTS", 8, minimum=1
 EVENTS_OUTBOX_BACKOFF_BASE = read_float("EVENTS_OUTBOX_BACKOFF_BASE", 1.0, above=True, example="1")
 EVENTS_OUTBOX_BACKOFF_MAX = read_float("EVENTS_OUTBOX_BACKOFF_MAX", 300.0, above=True, example="300")
 EVENTS_OUTBOX_LEASE_SECONDS = read_float("EVENTS_OUTBOX_LEASE_SECONDS", 60.0, above=True, example="60")
+# Without a broker, how often a serving process's drain loop looks for entries queued by other processes.
+EVENTS_OUTBOX_POLL_SECONDS = read_float("EVENTS_OUTBOX_POLL_SECONDS", 5.0, above=True, example="5")

@@ -11,6 +11,7 @@ from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
 
+from controlplane.database import DATABASE_UNAVAILABLE, UNAVAILABLE_MESSAGE, database_outage
 from mcpbridge.server import resources
 from mcpbridge.server.errors import BACKEND_FAILURE, Refusal
 from mcpbridge.server.pipeline import CallerInfo
@@ -129,6 +130,9 @@ async def _guard(awaitable):
         raise refusal.to_mcp_error() from None
     except MCPError:
         raise
+    except DATABASE_UNAVAILABLE as exc:
+        database_outage.failed(exc)
+        raise MCPError(BACKEND_FAILURE, UNAVAILABLE_MESSAGE) from None
     except Exception:
         logger.exception("MCP request failed")
         raise MCPError(BACKEND_FAILURE, "The server failed to handle this request; the error has been logged.") from None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import mcp_types as types
 from django.db import close_old_connections
 
+from controlplane.database import DATABASE_UNAVAILABLE, database_outage
 from controlplane.ops.logging import call_context, set_tenant
 from controlplane.ops.tracing import annotate, stage, tracing_enabled
 from mcpbridge.server.callers import ContextStore, authenticate
@@ -39,6 +40,11 @@ from tenants.services import Actor
 
 logger = logging.getLogger(__name__)
 
+# The connection can drop after the write committed and before its answer arrived.
+OUTCOME_UNKNOWN_MESSAGE = (
+    "The database connection was lost during this call, so whether it took effect is unknown; "
+    "read the result back before retrying."
+)
 # Tools that still work when the caller's chosen org context is gone, so it can see and fix that.
 _CONTEXT_TOLERANT = frozenset({"whoami", "context_switch", "quota_status"})
 
@@ -71,6 +77,7 @@ class Pipeline:
 
     def visible_names(self, raw_key: str) -> frozenset[str]:
         """What a caller may see right now; nothing when its key or tenant no longer works."""
+        close_old_connections()
         try:
             principal = self.principal(CallerInfo(raw_key), strict_context=False)
         except Refusal:
@@ -171,6 +178,9 @@ class Pipeline:
             raise backend_failure(exc.message) from None
         except (DataPlaneError, Refusal):
             raise
+        except DATABASE_UNAVAILABLE as exc:
+            database_outage.failed(exc)
+            raise backend_failure(OUTCOME_UNKNOWN_MESSAGE) from None
         except Exception:
             # Internals (tracebacks, driver messages) stay in the log; the client gets a safe message.
             logger.exception("Tool %s failed", tool.name)

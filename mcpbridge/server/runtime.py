@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 import anyio
 from anyio import to_thread
 from django.conf import settings
+from django.db import close_old_connections
 from mcp.server.subscriptions import InMemorySubscriptionBus, ToolsListChanged
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from controlplane.database import DATABASE_UNAVAILABLE, database_outage
 from mcpbridge.models import McpSession
 from mcpbridge.server.callers import ContextStore
 from mcpbridge.server.errors import Refusal, tenant_error
@@ -115,6 +117,7 @@ class Runtime:
 
     async def _open(self, raw_key, protocol_version: str, client_info: dict, transport_session_id=None):
         def open_sync() -> LiveSession:
+            close_old_connections()
             principal = self.pipeline.principal(CallerInfo(raw_key), strict_context=False)
             live = self.sessions.open(
                 principal=principal,
@@ -162,13 +165,28 @@ class Runtime:
 
     async def watch(self) -> None:
         # Sessions compute their visible tools after this read, so no change can fall between the two.
-        self._version = await to_thread.run_sync(policy_version)
+        while self._version is None:
+            await self._guarded_tick(self._read_version)
+            if self._version is None:
+                await anyio.sleep(self.tick_seconds)
         while True:
             await anyio.sleep(self.tick_seconds)
-            try:
-                await self.tick()
-            except Exception:
-                logger.exception("MCP background tick failed")
+            await self._guarded_tick(self.tick)
+
+    async def _read_version(self) -> None:
+        self._version = await to_thread.run_sync(_fresh, policy_version)
+
+    async def _guarded_tick(self, step) -> None:
+        # A lost database is one log line per outage and is retried on the next tick, never a traceback per tick.
+        try:
+            await step()
+        except DATABASE_UNAVAILABLE as exc:
+            database_outage.failed(exc)
+            return
+        except Exception:
+            logger.exception("MCP background tick failed")
+            return
+        database_outage.succeeded()
 
     async def tick(self) -> None:
         ended, version = await to_thread.run_sync(self._tick_sync)
@@ -182,6 +200,7 @@ class Runtime:
         self._version = version
 
     def _tick_sync(self) -> tuple[list[LiveSession], int]:
+        close_old_connections()
         self.telemetry.flush()
         self.sessions.flush()
         ended = self.sessions.ended_elsewhere()
@@ -212,6 +231,11 @@ class Runtime:
 
         with anyio.CancelScope(shield=True):
             await to_thread.run_sync(finish)
+
+
+def _fresh(function):
+    close_old_connections()
+    return function()
 
 
 def _session_ended(live: LiveSession) -> Refusal:

@@ -10,6 +10,7 @@ from collections import Counter
 
 from django.db import close_old_connections, transaction
 
+from controlplane.database import DATABASE_UNAVAILABLE, database_outage
 from mcpbridge.server.metrics import observe_call
 from tenants.services import Actor, audit_record_many, usage_increment
 
@@ -75,8 +76,11 @@ class Telemetry:
                 audit_record_many(events)
                 for (tenant_id, metric), amount in usage.items():
                     usage_increment(tenant_id=tenant_id, metric=metric, amount=amount)
-        except Exception:
-            logger.exception("Could not write %d audit events; they stay buffered", len(events))
+        except Exception as exc:
+            if isinstance(exc, DATABASE_UNAVAILABLE):
+                database_outage.failed(exc)  # one line per outage; the next flush retries on a new connection
+            else:
+                logger.exception("Could not write %d audit events; they stay buffered", len(events))
             with self._lock:
                 self._events[:0] = events[: _MAX_BUFFERED - len(self._events)]
                 self._usage.update(usage)

@@ -4,6 +4,10 @@ Delivery is at least once with a stable event id. Per tenant, entries go out in 
 entry waiting for a retry (or claimed by another drainer) holds back the later entries of its
 tenant. Entries the bus rejects are retried with backoff and parked after EVENTS_OUTBOX_MAX_ATTEMPTS;
 a bus that cannot be reached at all only delays delivery, it never parks anything.
+
+With a broker, a Celery task drains after each commit. Without one (the embedded default) a serving process
+runs `embedded_drainer`, a background loop the commit only wakes; elsewhere (commands, a shell) the task
+runs eagerly in-process as before.
 """
 
 import json
@@ -25,6 +29,7 @@ from controlplane.outages import STORE_ERRORS, cache_outage
 from mcpbridge.dataplane import data_plane
 from mcpbridge.dataplane.ports import BackendError, BusEntry, EntryResult
 from mcpbridge.models import OutboxEvent
+from mcpbridge.services.drain_loop import DrainLoop
 from mcpbridge.services.jobs import enqueue_on_commit
 from tenants.services import Actor, audit_record
 
@@ -59,7 +64,7 @@ def outbox_enqueue(*, tenant_id, bus: str, source: str, detail_type: str, detail
         detail_type=detail_type,
         detail=detail,
     )
-    enqueue_on_commit(DRAIN_TASK)
+    _drain_after_commit()
     return event
 
 
@@ -72,7 +77,7 @@ def outbox_retry(*, events, actor: Actor) -> int:
         )
         if count:
             audit_record(actor=actor, target="outbox", details={"operation": "outbox.retry", "count": count})
-            enqueue_on_commit(DRAIN_TASK)
+            _drain_after_commit()
     return count
 
 
@@ -241,3 +246,26 @@ def outbox_next_due_in() -> float | None:
     if pause:
         wait = max(wait, pause[0] - time.time())
     return wait
+
+
+def _drain_round() -> float | None:
+    outbox_drain()
+    return outbox_next_due_in()
+
+
+embedded_drainer = DrainLoop("Event outbox drain", _drain_round, lambda: settings.EVENTS_OUTBOX_POLL_SECONDS)
+
+
+def outbox_start_embedded_drainer() -> bool:
+    """For a serving process: with no broker, drain in a background loop instead of inside requests."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        return False
+    embedded_drainer.start()
+    return True
+
+
+def _drain_after_commit() -> None:
+    if embedded_drainer.running:
+        transaction.on_commit(embedded_drainer.wake, robust=True)
+    else:
+        enqueue_on_commit(DRAIN_TASK)

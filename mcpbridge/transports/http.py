@@ -16,8 +16,10 @@ from pydantic import PrivateAttr
 from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 
+from controlplane.database import read_with_fresh_connection
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
+from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
 from tenants.policy import Principal, ResolutionError, resolve_api_key
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ class ApiKeyTokenVerifier:
     async def verify_token(self, token: str) -> AccessToken | None:
         # Resolved against the current policy version on every request: a revocation applies to the next one.
         try:
-            resolution = await to_thread.run_sync(resolve_api_key, token)
+            resolution = await to_thread.run_sync(read_with_fresh_connection, resolve_api_key, token)
         except ResolutionError as exc:
             if not exc.is_tenant_error:
                 return None
@@ -79,6 +81,7 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         ),
         token_verifier=ApiKeyTokenVerifier(),
     )
+    app.add_middleware(DatabaseUnavailableMiddleware)
     manager = server.session_manager
 
     async def close_session(live) -> None:
@@ -117,12 +120,15 @@ class DrainingServer(uvicorn.Server):
 
 def serve_http(*, host: str, port: int, public_url: str | None = None) -> None:
     """Serve until SIGINT/SIGTERM: then stop accepting, let running requests finish, and exit."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    server, sock = http_server(host=host, port=port, public_url=public_url)
+    server.run(sockets=[sock])
+
+
+def http_server(*, host: str, port: int, public_url: str | None = None) -> tuple[DrainingServer, socket.socket]:
+    """The server `serve_http` runs, and its bound listening socket (port 0 picks a free port)."""
+    sock = listening_socket(host, port)
     bound_port = sock.getsockname()[1]
-    shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+    shown_host = f"[{host}]" if sock.family == socket.AF_INET6 else host
     app = build_http_app(public_url=public_url or f"http://{shown_host}:{bound_port}")
     config = uvicorn.Config(
         app,
@@ -131,4 +137,14 @@ def serve_http(*, host: str, port: int, public_url: str | None = None) -> None:
         timeout_graceful_shutdown=settings.MCP_SHUTDOWN_GRACE_SECONDS,
     )
     logger.warning("MCP Streamable HTTP server listening on http://%s:%d%s", shown_host, bound_port, MCP_PATH)
-    DrainingServer(config, app.state.runtime).run(sockets=[sock])
+    return DrainingServer(config, app.state.runtime), sock
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    # asyncio sets TCP_NODELAY on accepted connections only when the listener's proto is IPPROTO_TCP; with
+    # proto 0 every SSE answer waits ~40 ms for the client's delayed ACK (Nagle).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock

@@ -11,6 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from controlplane.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, database_outage
 from tenants.services.errors import ConflictError, ForbiddenError, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,21 @@ def service_error_response(exc: ServiceError) -> Response:
     return Response(error_body(exc.code, exc.message, details), status=status_code)
 
 
+def database_unavailable_response() -> Response:
+    response = Response(error_body("unavailable", UNAVAILABLE_MESSAGE, {"retry_after": RETRY_AFTER_SECONDS}),
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every failure of the provisioning API leaves in the one shape."""
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        database_outage.failed(exc)
     if isinstance(exc, ServiceError):
         return service_error_response(exc)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        return database_unavailable_response()
     if isinstance(exc, DataError):
         # Values the database cannot store or compare (out of range, NUL bytes): the input's fault.
         logger.info("Database refused a value: %s", exc)

@@ -1,5 +1,6 @@
 """The outbox drain: batches of at most 10, only failed entries resent, poison parked, per-tenant order, outages survived."""
 
+import threading
 import time
 from collections import Counter, defaultdict
 
@@ -160,3 +161,75 @@ def test_admin_lists_parked_events_and_retries_them(admin_client, flaky, make_pr
     parked.refresh_from_db()
     assert parked.status == OutboxEvent.Status.PENDING and parked.attempts == 0
     assert admin_client.get("/admin/mcpbridge/quotausage/").status_code == 200
+
+
+class BlockingBus:
+    """The local bus, held shut until released: a drain that reaches it waits there."""
+
+    def __init__(self):
+        self.inner = LocalEventBus()
+        self.release = threading.Event()
+
+    def put_events(self, entries):
+        self.release.wait(30)
+        return self.inner.put_events(entries)
+
+
+@pytest.fixture
+def embedded_drainer(settings):
+    """The drain loop a serving process runs when there is no broker (the embedded default)."""
+    from mcpbridge.services.outbox import embedded_drainer as loop
+
+    assert settings.CELERY_TASK_ALWAYS_EAGER
+    settings.EVENTS_OUTBOX_POLL_SECONDS = 0.5
+    loop.start()
+    yield loop
+    loop.stop()
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_broker_events_accepted_during_an_outage_are_delivered_without_another_request(
+    aws_backend, make_principal, settings, embedded_drainer
+):
+    queue = observe_bus(settings.AWS_EVENT_BUS_NAME, "outage-events", aws_backend.url, source_prefix="mcp.")
+    p = make_principal(tenant=limited({"events_per_month": 5000}))
+    aws_backend.stop()  # EventBridge unreachable
+    try:
+        accepted = send_many(p, 25, "during")
+        wait_for(lambda: OutboxEvent.objects.filter(event_id__in=accepted).exclude(outages=0).exists(), 30,
+                 "the drain loop to meet the outage")
+        assert OutboxEvent.objects.filter(event_id__in=accepted, status=OutboxEvent.Status.PENDING).count() == 25
+    finally:
+        aws_backend.start()
+    # No further send, no drain called by anyone: the loop delivers them by itself.
+    wait_for(lambda: not OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).exists(), 60,
+             "the outbox to empty")
+    received = {event["detail"]["eventId"] for event in drain_queue(queue, aws_backend.url)}
+    assert set(accepted) <= received
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_broker_a_send_never_waits_for_a_drain(monkeypatch, make_principal, settings, embedded_drainer):
+    settings.DATAPLANE_BACKEND = "local"
+    bus = BlockingBus()
+    plane = ports.DataPlane(kv=None, artifacts=None, events=bus, secrets=None)
+    monkeypatch.setattr("mcpbridge.services.outbox.data_plane", lambda: plane)
+    p = make_principal()
+    try:
+        # The drain loop is stuck at the bus with a backlog; sends still return at once.
+        sender = threading.Thread(target=send_many, args=(p, 5, "backlog"))
+        sender.start()
+        sender.join(10)
+        assert not sender.is_alive(), "a send waited for the drain"
+        assert OutboxEvent.objects.filter(detail_type__startswith="backlog.").count() == 5
+    finally:
+        bus.release.set()
+    wait_for(lambda: not OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).exists(), 30,
+             "the outbox to empty")

@@ -245,3 +245,104 @@ def test_stdin_eof_answers_the_call_in_flight_and_exits_within_five_seconds(mcp_
     process.wait(timeout=10)
     assert time.monotonic() - closed_at < 5
     assert process.stdout.read() == ""  # nothing but protocol on stdout
+
+
+class RawStdio:
+    """`manage.py runmcp` driven line by line, as a client that writes whatever it likes would."""
+
+    def __init__(self, raw_key: str):
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "runmcp"],
+            cwd=ROOT,
+            env=server_env(CONTROLPLANE_API_KEY=raw_key),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.send({"id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                                                                "clientInfo": {"name": "raw", "version": "1"}}})
+        assert self.answer()["id"] == 1
+        self.send({"method": "notifications/initialized"})
+
+    def send(self, message: dict) -> None:
+        self.line(json.dumps({"jsonrpc": "2.0", **message}))
+
+    def line(self, text: str) -> None:
+        self.process.stdin.write(text + "\n")
+        self.process.stdin.flush()
+
+    def answer(self) -> dict:
+        line = self.process.stdout.readline()
+        assert line, "the server closed stdout without answering"
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+_DEEP = "[" * 250 + "]" * 250
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "answer_id"),
+    [
+        ('{"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": ', -32700, None),
+        ("not json at all", -32700, None),
+        ('{"jsonrpc": "2.0", "id": 6, "method": "tools/call", "params": {"name": "kv_get", "arguments": {"key": '
+         + _DEEP + "}}}", -32700, 6),
+        ('{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "kv_get", "arguments": {"key": "\\ud800"}}}',
+         -32700, 7),
+        ('{"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": "kv_get"}', -32600, 8),
+        ("[1, 2]", -32600, None),
+        ('{"jsonrpc": "2.0", "id": "\\ud800", "method": "ping", "params": []}', -32700, None),
+    ],
+    ids=["truncated", "not-json", "nested-250", "lone-surrogate", "params-not-object", "batch-of-numbers", "surrogate-id"],
+)
+def test_bad_input_gets_a_json_rpc_error_and_the_server_keeps_serving(mcp_db, line, code, answer_id):
+    _, _, raw = member_key("user")
+    client = RawStdio(raw)
+    try:
+        client.line(line)
+        answer = client.answer()
+        assert answer["error"]["code"] == code and answer["id"] == answer_id, answer
+        assert "Traceback" not in answer["error"]["message"]
+        client.send({"id": 2, "method": "tools/call", "params": {"name": "whoami", "arguments": {}}})
+        assert client.answer()["result"]["structuredContent"]["role"] == "user"
+    finally:
+        client.close()
+
+
+def test_wrongly_typed_params_get_invalid_params(mcp_db):
+    _, _, raw = member_key("user")
+    client = RawStdio(raw)
+    try:
+        client.send({"id": 3, "method": "tools/call", "params": {"name": 5}})
+        answer = client.answer()
+        assert answer["id"] == 3 and answer["error"]["code"] == -32602, answer
+        client.send({"id": 4, "method": "ping"})
+        assert client.answer() == {"jsonrpc": "2.0", "id": 4, "result": {}}
+    finally:
+        client.close()
+
+
+def test_a_call_still_running_when_the_drain_runs_out_is_answered_and_the_process_exits_within_five_seconds(mcp_db):
+    _, _, raw = member_key("user")
+    client = RawStdio(raw)
+    try:
+        client.send({"id": 2, "method": "tools/call", "params": {"name": "diagnostics_sleep", "arguments": {"seconds": 9}}})
+        client.send({"id": 3, "method": "tools/call", "params": {"name": "diagnostics_sleep", "arguments": {"seconds": 0.5}}})
+        time.sleep(0.3)  # both calls are running
+        closed_at = time.monotonic()
+        client.process.stdin.close()
+        answers = {answer["id"]: answer for answer in (client.answer(), client.answer())}
+        assert answers[3]["result"]["structuredContent"] == {"slept": 0.5}
+        assert answers[2]["error"]["code"] == -32003
+        assert "shutting down" in answers[2]["error"]["message"]
+        client.process.wait(timeout=10)
+        assert time.monotonic() - closed_at < 5
+        assert client.process.stdout.read() == ""  # nothing else on stdout
+    finally:
+        client.close()

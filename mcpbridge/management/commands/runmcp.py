@@ -5,8 +5,9 @@ import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
 
+from controlplane.database import keep_connections
+from mcpbridge.services.outbox import outbox_start_embedded_drainer
 from mcpbridge.transports.http import serve_http
 from mcpbridge.transports.stdio import serve_stdio
 from tenants.policy import ResolutionError, resolve_api_key
@@ -28,9 +29,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         _log_to_stderr(options["verbosity"])
         # Calls run in worker threads; keep their connections instead of reconnecting on every call.
-        for alias in connections:
-            if not connections[alias].settings_dict.get("CONN_MAX_AGE"):
-                connections[alias].settings_dict["CONN_MAX_AGE"] = settings.MCP_DB_CONN_MAX_AGE
+        keep_connections(settings.MCP_DB_CONN_MAX_AGE)
+        outbox_start_embedded_drainer()
         if options["transport"] == "http":
             serve_http(
                 host=options["host"],
@@ -46,6 +46,11 @@ class Command(BaseCommand):
         except ResolutionError as exc:
             raise CommandError(f"This API key cannot be used: {exc.message}") from None
         asyncio.run(serve_stdio(raw_key))
+        # Every request is answered and the session's end recorded: exit now. Interpreter teardown can take
+        # seconds, and a stdio client (and the 5 s promise at stdin EOF) waits for the process to be gone.
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def _log_to_stderr(verbosity: int) -> None:

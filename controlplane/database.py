@@ -1,0 +1,81 @@
+"""Database connections in long-running serving processes.
+
+MCP requests run in worker threads outside Django's request cycle: their connections are kept between
+units of work (CONN_MAX_AGE), checked once before each reuse (CONN_HEALTH_CHECKS) and replaced when the
+database dropped them, instead of failing the next request. Adapters recognise a lost database by
+DATABASE_UNAVAILABLE and answer 503 with Retry-After (HTTP) or -32003 (JSON-RPC), never a raw 500.
+"""
+
+import logging
+import threading
+import time
+
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
+
+logger = logging.getLogger(__name__)
+
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 1
+UNAVAILABLE_MESSAGE = "The database is unavailable right now; retry shortly."
+_OUTAGE_LOG_EVERY_SECONDS = 30.0
+
+
+def keep_connections(max_age: int) -> None:
+    """For a serving process: reuse each thread's connection for up to max_age seconds, health-checked."""
+    for alias in connections:
+        settings_dict = connections[alias].settings_dict
+        if not settings_dict.get("CONN_MAX_AGE"):
+            settings_dict["CONN_MAX_AGE"] = max_age
+        settings_dict["CONN_HEALTH_CHECKS"] = True
+
+
+def close_request_connections(**_kwargs) -> None:
+    """request_finished receiver for the ASGI deployment: Django runs each request's sync code in a thread of
+    its own that is never reused, so a connection kept past the request would only leak. (Not inside an
+    atomic block: that is a test's transaction, not a request's connection.)"""
+    for conn in connections.all(initialized_only=True):
+        if not conn.in_atomic_block:
+            conn.close()
+
+
+def read_with_fresh_connection(function, *args):
+    """Run a read-only unit of work in a worker thread: a connection dropped since the thread's last unit is
+    replaced first, and a read that loses its connection mid-way runs once more on a new one."""
+    close_old_connections()
+    try:
+        return function(*args)
+    except DATABASE_UNAVAILABLE:
+        close_old_connections()
+        return function(*args)
+
+
+class OutageLog:
+    """One warning when a dependency starts failing (and at most every 30 s while it keeps failing), one line
+    when it works again: never a traceback per request."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._lock = threading.Lock()
+        self._failing_since: float | None = None
+        self._last_logged = 0.0
+
+    def failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if self._failing_since is None:
+                self._failing_since = now
+            elif now - self._last_logged < _OUTAGE_LOG_EVERY_SECONDS:
+                return
+            self._last_logged = now
+        logger.warning("%s unavailable: %s", self.name, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+
+    def succeeded(self) -> None:
+        if self._failing_since is None:
+            return
+        with self._lock:
+            since, self._failing_since = self._failing_since, None
+        if since is not None:
+            logger.warning("%s available again after %.1f s", self.name, time.monotonic() - since)
+
+
+database_outage = OutageLog("Database")
