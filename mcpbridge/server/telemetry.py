@@ -10,7 +10,7 @@ from collections import Counter
 
 from django.db import close_old_connections, transaction
 
-from tenants.services import Actor, audit_record_many, usage_increment
+from tenants.services import Actor, AuthRefusal, audit_record_many, audit_refusals, usage_increment
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ class Telemetry:
         self._lock = threading.Lock()
         self._events: list[dict] = []
         self._usage: Counter = Counter()
+        # Refusals of unauthenticated callers, already counted per bucket: a flood costs memory per bucket only.
+        self._refusals: Counter = Counter()
 
     def record(
         self,
@@ -54,11 +56,20 @@ class Telemetry:
             if tenant_id and usage_metric:
                 self._usage[(tenant_id, usage_metric)] += 1
 
+    def record_refusal(self, refusal: AuthRefusal) -> None:
+        """An unauthenticated caller refused: counted into its per-minute audit row at the next flush."""
+        with self._lock:
+            if refusal in self._refusals or len(self._refusals) < _MAX_BUFFERED:
+                self._refusals[refusal] += 1
+            else:
+                logger.error("Refusal buffer full; dropping a refusal of %s", refusal.actor)
+
     def flush(self) -> int:
         with self._lock:
             events, self._events = self._events, []
             usage, self._usage = self._usage, Counter()
-        if not events and not usage:
+            refusals, self._refusals = self._refusals, Counter()
+        if not events and not usage and not refusals:
             return 0
         close_old_connections()
         try:
@@ -66,10 +77,12 @@ class Telemetry:
                 audit_record_many(events)
                 for (tenant_id, metric), amount in usage.items():
                     usage_increment(tenant_id=tenant_id, metric=metric, amount=amount)
+                audit_refusals(refusals)
         except Exception:
             logger.exception("Could not write %d audit events; they stay buffered", len(events))
             with self._lock:
                 self._events[:0] = events[: _MAX_BUFFERED - len(self._events)]
                 self._usage.update(usage)
+                self._refusals.update(refusals)
             return 0
         return len(events)
