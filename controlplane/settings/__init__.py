@@ -1,6 +1,7 @@
 """Settings, read from the environment. One small module per integration."""
 
 from controlplane.settings.base import *  # noqa: F401,F403
+from controlplane.settings.admin_login import *  # noqa: F401,F403
 from controlplane.settings.api import *  # noqa: F401,F403
 from controlplane.settings.aws import *  # noqa: F401,F403
 from controlplane.settings.celery import *  # noqa: F401,F403

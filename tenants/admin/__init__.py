@@ -1,1 +1,3 @@
-from tenants.admin import api_keys, audit, auth, memberships, organizations, plans, roles, tenants, usage  # noqa: F401
+from tenants.admin import (  # noqa: F401
+    api_keys, audit, auth, login_audit, memberships, organizations, plans, roles, tenants, usage,
+)
