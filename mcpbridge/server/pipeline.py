@@ -170,15 +170,15 @@ class Pipeline:
     def _record(
         self, caller: CallerInfo, principal, name: str, target: str, outcome: str, started: float, refusal=None
     ):
+        if principal is None:
+            self.audit_unauthenticated(caller, target, refusal, usage_metric=METRIC_TOOL_REFUSED)
+            return
         latency_ms = round((time.perf_counter() - started) * 1000, 3)
         details = {"tool": name}
         if caller.session_id:
             details["session"] = caller.session_id
         if refusal is not None and refusal.data.get("reason"):
             details["reason"] = refusal.data["reason"]
-        if principal is None:
-            self.audit_unauthenticated(caller, target, refusal)
-            return
         details["context"] = str(principal.context)
         actor = Actor.for_principal(principal, channel=AuditAction.TOOL_CALL, request_id=str(caller.request_id))
         self.telemetry.record(
@@ -191,7 +191,9 @@ class Pipeline:
             usage_metric=METRIC_TOOL_CALLS if outcome == AuditOutcome.OK else METRIC_TOOL_REFUSED,
         )
 
-    def audit_unauthenticated(self, caller: CallerInfo, target: str, refusal: Refusal) -> None:
+    def audit_unauthenticated(
+        self, caller: CallerInfo, target: str, refusal: Refusal, *, usage_metric: str | None = None
+    ) -> None:
         """A caller refused while authenticating (bad or dead key, tenant not serving) is counted into one audit
         row per key prefix (or client address, for keys nobody owns) and minute, so a flood cannot fill the table."""
         if not refusal.unauthenticated:
@@ -205,7 +207,8 @@ class Pipeline:
                 tenant_id=refusal.tenant_id,
                 target=target,
                 outcome=refusal.outcome,
-            )
+            ),
+            usage_metric=usage_metric,
         )
 
 

@@ -56,13 +56,15 @@ class Telemetry:
             if tenant_id and usage_metric:
                 self._usage[(tenant_id, usage_metric)] += 1
 
-    def record_refusal(self, refusal: AuthRefusal) -> None:
+    def record_refusal(self, refusal: AuthRefusal, *, usage_metric: str | None = None) -> None:
         """An unauthenticated caller refused: counted into its per-minute audit row at the next flush."""
         with self._lock:
             if refusal in self._refusals or len(self._refusals) < _MAX_BUFFERED:
                 self._refusals[refusal] += 1
             else:
                 logger.error("Refusal buffer full; dropping a refusal of %s", refusal.actor)
+            if refusal.tenant_id and usage_metric:
+                self._usage[(refusal.tenant_id, usage_metric)] += 1
 
     def flush(self) -> int:
         with self._lock:
