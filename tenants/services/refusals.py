@@ -7,6 +7,7 @@ else the client's network address (IPv6 folded to its /64, which one host usuall
 prefixes and usernames are never a source and never stored: a username field often holds a mistyped password.
 """
 
+import hashlib
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,8 +60,10 @@ class AuthRefusal:
 
     @property
     def bucket(self) -> str:
+        """minute|door|reason|digest of the source: fixed length, however long a username or address is."""
         source = self.actor if self.actor.startswith("address:") else f"{self.actor}@{self.address or 'unknown'}"
-        return f"{self.door}|{source}|{self.reason}|{self.minute:%Y-%m-%dT%H:%M}"[:200]
+        digest = hashlib.sha256(source.encode()).hexdigest()
+        return f"{self.minute:%Y-%m-%dT%H:%M}|{self.door}|{self.reason}|{digest}"
 
 
 def client_network(address: str) -> str:

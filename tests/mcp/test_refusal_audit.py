@@ -42,7 +42,7 @@ def _wait_for_refusals(expected_total: int, timeout: float = 20, **filters) -> l
 
 def assert_one_row_per_minute(rows: list[AuditEvent], *, total: int) -> None:
     """A flood leaves one row per minute it spans (a run may cross a minute boundary), counting every refusal."""
-    minutes = {row.bucket.rsplit("|", 1)[1] for row in rows}
+    minutes = {row.bucket.split("|", 1)[0] for row in rows}
     assert len(rows) == len(minutes) <= 2, [(row.bucket, row.count) for row in rows]
     assert sum(row.count for row in rows) == total
 
