@@ -7,6 +7,7 @@ from controlplane.startup import exit_on_bad_settings
 
 with exit_on_bad_settings():
     from controlplane.settings.base import *  # noqa: F401,F403
+    from controlplane.settings.admin_login import *  # noqa: F401,F403
     from controlplane.settings.api import *  # noqa: F401,F403
     from controlplane.settings.aws import *  # noqa: F401,F403
     from controlplane.settings.celery import *  # noqa: F401,F403

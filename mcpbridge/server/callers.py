@@ -39,7 +39,7 @@ def _refusal(exc: ResolutionError) -> Refusal:
     refusal = tenant_error(exc.reason.value, exc.message) if exc.is_tenant_error else auth_failed(
         exc.reason.value, exc.message
     )
-    refusal.tenant_id, refusal.key_prefix = exc.tenant_id, exc.key_prefix
+    refusal.tenant_id, refusal.key_prefix, refusal.unauthenticated = exc.tenant_id, exc.key_prefix, True
     return refusal
 
 

@@ -29,6 +29,8 @@ class Refusal(Exception):
     # For the audit log only, never sent: who failed when no principal could be resolved.
     tenant_id: str | None = None
     key_prefix: str | None = None
+    # Refused while authenticating (no usable key, or its tenant not serving): audited aggregated, not per call.
+    unauthenticated: bool = False
 
     def __str__(self):
         return self.message
@@ -65,7 +67,7 @@ def tenant_error(reason: str, message: str, outcome: str = AuditOutcome.DENIED, 
 
 
 def auth_failed(reason: str, message: str) -> Refusal:
-    return Refusal(AUTH_FAILED, message, AuditOutcome.DENIED, {"reason": reason})
+    return Refusal(AUTH_FAILED, message, AuditOutcome.DENIED, {"reason": reason}, unauthenticated=True)
 
 
 def backend_failure(message: str = "The storage backend is unavailable right now; try again shortly.") -> Refusal:

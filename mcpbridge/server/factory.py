@@ -16,6 +16,7 @@ from mcpbridge.server import resources
 from mcpbridge.server.errors import BACKEND_FAILURE, Refusal
 from mcpbridge.server.pipeline import CallerInfo
 from mcpbridge.server.runtime import Listener, Runtime
+from tenants.services import RefusalDoor
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def build_server(runtime: Runtime) -> GovernedServer:
         """Every request (the handshake included) belongs to a live session, which must still be open."""
         if ctx.request_id is None:
             return await call_next(ctx)
-        await _guard(runtime.attach(ctx))
+        await _guard(_audited_attach(runtime, ctx))
         if ctx.method in _LONG_LIVED:
             return await call_next(ctx)
         runtime.call_started()
@@ -85,7 +86,7 @@ def build_server(runtime: Runtime) -> GovernedServer:
 
     async def listen(ctx: ServerRequestContext, params: types.SubscriptionsListenRequestParams):
         raw_key = runtime.credential(ctx)
-        visible = await _guard(to_thread.run_sync(_visible_or_refuse, runtime, raw_key))
+        visible = await _guard(to_thread.run_sync(_visible_or_refuse, runtime, _caller(runtime, ctx, None)))
         listener = Listener(raw_key=raw_key, visible=visible)
         runtime.listeners.add(listener)
         try:
@@ -109,16 +110,33 @@ def build_server(runtime: Runtime) -> GovernedServer:
 
 
 def _caller(runtime: Runtime, ctx, live) -> CallerInfo:
+    # Over HTTP the request carries the client's address (audited for refusals); over stdio there is none.
+    client = getattr(ctx.request, "client", None)
     return CallerInfo(
         raw_key=runtime.credential(ctx),
         request_id=str(ctx.request_id or ""),
         session_id=live.record_id if live is not None else "",
         resolved=runtime.resolution(ctx),
+        door=RefusalDoor.MCP_STDIO if ctx.request is None else RefusalDoor.MCP_HTTP,
+        address=client.host if client is not None else "stdio",
     )
 
 
-def _visible_or_refuse(runtime: Runtime, raw_key):
-    principal = runtime.pipeline.principal(CallerInfo(raw_key), strict_context=False)
+async def _audited_attach(runtime: Runtime, ctx):
+    """Open or find the request's session; a caller refused while opening one is audited."""
+    try:
+        return await runtime.attach(ctx)
+    except Refusal as refusal:
+        runtime.pipeline.audit_unauthenticated(_caller(runtime, ctx, None), f"mcp:{ctx.method}", refusal)
+        raise
+
+
+def _visible_or_refuse(runtime: Runtime, caller: CallerInfo):
+    try:
+        principal = runtime.pipeline.principal(caller, strict_context=False)
+    except Refusal as refusal:
+        runtime.pipeline.audit_unauthenticated(caller, "mcp:subscriptions/listen", refusal)
+        raise
     return runtime.registry.visible_names(principal)
 
 

@@ -36,7 +36,7 @@ from mcpbridge.services.errors import (
 )
 from tenants.models.audit import AuditAction, AuditOutcome
 from tenants.policy import ContextNotAllowed, Principal, ResolutionError
-from tenants.services import Actor
+from tenants.services import Actor, AuthRefusal, RefusalDoor
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ class CallerInfo:
     session_id: str = ""
     # What resolving raw_key found earlier in this same request (HTTP: the bearer check), or None.
     resolved: Principal | ResolutionError | None = None
+    # Where the request came in and from which client address (a stdio client is the process itself).
+    door: str = RefusalDoor.MCP_STDIO
+    address: str = "stdio"
 
 
 class Pipeline:
@@ -71,7 +74,11 @@ class Pipeline:
 
     def list_tools(self, caller: CallerInfo) -> tuple[list[types.Tool], frozenset[str]]:
         close_old_connections()
-        principal = self.principal(caller, strict_context=False)
+        try:
+            principal = self.principal(caller, strict_context=False)
+        except Refusal as refusal:
+            self.audit_unauthenticated(caller, "mcp:tools/list", refusal)
+            raise
         tools = self.registry.visible(principal)
         return [tool.as_mcp() for tool in tools], frozenset(tool.name for tool in tools)
 
@@ -189,7 +196,6 @@ class Pipeline:
     def _record(
         self, caller: CallerInfo, principal, name: str, target: str, outcome: str, started: float, refusal=None
     ):
-        latency_ms = round((time.perf_counter() - started) * 1000, 3)
         if tracing_enabled():
             annotate(
                 **{
@@ -198,6 +204,10 @@ class Pipeline:
                     "controlplane.refusal": refusal.data.get("reason") if refusal is not None else None,
                 }
             )
+        if principal is None:
+            self.audit_unauthenticated(caller, target, refusal, usage_metric=METRIC_TOOL_REFUSED)
+            return
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
         details = {"tool": name}
         if caller.session_id:
             details["session"] = caller.session_id
@@ -205,22 +215,36 @@ class Pipeline:
             details["reason"] = refusal.data["reason"]
         if refusal is not None and refusal.data.get("limit"):
             details["limit"] = refusal.data["limit"]
-        if principal is None:
-            prefix = refusal.key_prefix if refusal is not None and refusal.key_prefix else "unknown"
-            actor = Actor(f"key:{prefix}", None, AuditAction.AUTH_FAILURE, str(caller.request_id))
-            tenant_id = refusal.tenant_id if refusal is not None else None
-        else:
-            details["context"] = str(principal.context)
-            actor = Actor.for_principal(principal, channel=AuditAction.TOOL_CALL, request_id=str(caller.request_id))
-            tenant_id = principal.tenant_id
+        details["context"] = str(principal.context)
+        actor = Actor.for_principal(principal, channel=AuditAction.TOOL_CALL, request_id=str(caller.request_id))
         self.telemetry.record(
             actor=actor,
-            tenant_id=tenant_id,
+            tenant_id=principal.tenant_id,
             target=target,
             outcome=outcome,
             latency_ms=latency_ms,
             details=details,
             usage_metric=METRIC_TOOL_CALLS if outcome == AuditOutcome.OK else METRIC_TOOL_REFUSED,
+        )
+
+    def audit_unauthenticated(
+        self, caller: CallerInfo, target: str, refusal: Refusal, *, usage_metric: str | None = None
+    ) -> None:
+        """A caller refused while authenticating (bad or dead key, tenant not serving) is counted into one audit
+        row per key prefix (or client address, for keys nobody owns) and minute, so a flood cannot fill the table."""
+        if not refusal.unauthenticated:
+            return
+        self.telemetry.record_refusal(
+            AuthRefusal.now(
+                door=caller.door,
+                reason=str(refusal.data.get("reason") or "refused"),
+                address=caller.address,
+                key_prefix=refusal.key_prefix,
+                tenant_id=refusal.tenant_id,
+                target=target,
+                outcome=refusal.outcome,
+            ),
+            usage_metric=usage_metric,
         )
 
 

@@ -12,7 +12,7 @@ from django.db import close_old_connections, transaction
 
 from controlplane.database import DATABASE_UNAVAILABLE, database_outage
 from mcpbridge.server.metrics import observe_call
-from tenants.services import Actor, audit_record_many, usage_increment
+from tenants.services import Actor, AuthRefusal, audit_record_many, audit_refusals, usage_increment
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ class Telemetry:
         self._lock = threading.Lock()
         self._events: list[dict] = []
         self._usage: Counter = Counter()
+        # Refusals of unauthenticated callers, already counted per bucket: a flood costs memory per bucket only.
+        self._refusals: Counter = Counter()
 
     def record(
         self,
@@ -64,11 +66,24 @@ class Telemetry:
             if tenant_id and usage_metric:
                 self._usage[(tenant_id, usage_metric)] += 1
 
+    def record_refusal(self, refusal: AuthRefusal, *, usage_metric: str | None = None) -> None:
+        """An unauthenticated caller refused: counted into its per-minute audit row at the next flush."""
+        tool = refusal.target.removeprefix("tool:")
+        observe_call(tenant_id=refusal.tenant_id, tool=tool, outcome=refusal.outcome, latency_ms=None, limit=None)
+        with self._lock:
+            if refusal in self._refusals or len(self._refusals) < _MAX_BUFFERED:
+                self._refusals[refusal] += 1
+            else:
+                logger.error("Refusal buffer full; dropping a refusal of %s", refusal.actor)
+            if refusal.tenant_id and usage_metric:
+                self._usage[(refusal.tenant_id, usage_metric)] += 1
+
     def flush(self) -> int:
         with self._lock:
             events, self._events = self._events, []
             usage, self._usage = self._usage, Counter()
-        if not events and not usage:
+            refusals, self._refusals = self._refusals, Counter()
+        if not events and not usage and not refusals:
             return 0
         close_old_connections()
         try:
@@ -76,6 +91,7 @@ class Telemetry:
                 audit_record_many(events)
                 for (tenant_id, metric), amount in usage.items():
                     usage_increment(tenant_id=tenant_id, metric=metric, amount=amount)
+                audit_refusals(refusals)
         except Exception as exc:
             if isinstance(exc, DATABASE_UNAVAILABLE):
                 database_outage.failed(exc)  # one line per outage; the next flush retries on a new connection
@@ -84,5 +100,6 @@ class Telemetry:
             with self._lock:
                 self._events[:0] = events[: _MAX_BUFFERED - len(self._events)]
                 self._usage.update(usage)
+                self._refusals.update(refusals)
             return 0
         return len(events)

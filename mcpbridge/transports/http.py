@@ -20,6 +20,7 @@ from controlplane.database import read_with_fresh_connection
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
 from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
+from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_key
 from tenants.policy import Principal, ResolutionError, resolve_api_key
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class ApiKeyTokenVerifier:
             resolution = await to_thread.run_sync(read_with_fresh_connection, resolve_api_key, token)
         except ResolutionError as exc:
             if not exc.is_tenant_error:
+                note_refused_key(exc)
                 return None
             resolution = exc
         # The same identity whatever the key's state, so a session keeps one owner when its tenant is suspended.
@@ -82,6 +84,7 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         token_verifier=ApiKeyTokenVerifier(),
     )
     app.add_middleware(DatabaseUnavailableMiddleware)
+    app.add_middleware(RefusalAuditMiddleware, telemetry=runtime.telemetry)
     manager = server.session_manager
 
     async def close_session(live) -> None:

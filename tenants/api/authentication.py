@@ -5,11 +5,13 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from tenants.api.caller import ApiKeyUser, ServiceKeyUser
-from tenants.models.audit import AuditAction, AuditOutcome
 from tenants.policy import ResolutionError, resolve_api_key
+from tenants.policy.errors import ResolutionFailure
 from tenants.policy.keys import is_service_key
 from tenants.policy.service_keys import resolve_service_key
-from tenants.services import Actor, audit_record
+from tenants.services import AuthRefusal, RefusalDoor, audit_refusal
+
+MISSING_CREDENTIALS = "missing_credentials"
 
 
 def bearer_token(request) -> str | None:
@@ -18,22 +20,25 @@ def bearer_token(request) -> str | None:
     if not header or header[0].lower() != "bearer":
         return None
     if len(header) != 2:
+        record_auth_failure(request, RefusalDoor.API, ResolutionFailure.MALFORMED)
         raise exceptions.AuthenticationFailed(
             "Send the API key as 'Authorization: Bearer <key>'.", code="malformed_key"
         )
     return header[1]
 
 
-def record_auth_failure(exc: ResolutionError, path: str) -> None:
-    """Audit refusals of known keys (revoked, expired, tenant inactive); made-up keys are not worth a row."""
-    if exc.tenant_id:
-        audit_record(
-            actor=Actor(f"key:{exc.key_prefix}", None, AuditAction.AUTH_FAILURE),
-            target=path[:300],
-            tenant_id=exc.tenant_id,
-            outcome=AuditOutcome.DENIED,
-            details={"reason": exc.reason.value},
+def record_auth_failure(request, door: str, reason: str, exc: ResolutionError | None = None) -> None:
+    """Audit a refused credential, counted per key prefix (keys that exist) or client address per minute."""
+    audit_refusal(
+        AuthRefusal.now(
+            door=door,
+            reason=str(reason),
+            address=request.META.get("REMOTE_ADDR", ""),
+            key_prefix=exc.key_prefix if exc else None,
+            tenant_id=exc.tenant_id if exc else None,
+            target=request.path,
         )
+    )
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -44,7 +49,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         try:
             principal = resolve_api_key(token)
         except ResolutionError as exc:
-            record_auth_failure(exc, request.path)
+            record_auth_failure(request, RefusalDoor.API, exc.reason, exc)
             if exc.is_tenant_error:
                 raise exceptions.PermissionDenied(exc.message, code=exc.reason.value) from None
             raise exceptions.AuthenticationFailed(exc.message, code=exc.reason.value) from None
@@ -64,13 +69,7 @@ class ServiceKeyAuthentication(BaseAuthentication):
         try:
             service = resolve_service_key(token)
         except ResolutionError as exc:
-            if exc.key_prefix:
-                audit_record(
-                    actor=Actor(f"service-key:{exc.key_prefix}", None, AuditAction.AUTH_FAILURE),
-                    target=request.path[:300],
-                    outcome=AuditOutcome.DENIED,
-                    details={"reason": exc.reason.value},
-                )
+            record_auth_failure(request, RefusalDoor.API, exc.reason, exc)
             raise exceptions.AuthenticationFailed(exc.message, code=exc.reason.value) from None
         return ServiceKeyUser(service), service
 

@@ -12,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from controlplane.database import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, database_outage
+from tenants.api.authentication import MISSING_CREDENTIALS, record_auth_failure
+from tenants.services import RefusalDoor
 from tenants.services.errors import ConflictError, ForbiddenError, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -94,6 +96,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound("Not found: no such object, or it belongs to another tenant.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.NotAuthenticated) and context.get("request") is not None:
+        record_auth_failure(context["request"], RefusalDoor.API, MISSING_CREDENTIALS)
     response = drf_exception_handler(exc, context)
     if response is None:
         view = context.get("view")

@@ -257,7 +257,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = ["id", "created_at", "actor", "actor_user", "tenant", "action", "target", "outcome",
-                  "latency_ms", "request_id", "details"]
+                  "count", "latency_ms", "request_id", "details"]
         read_only_fields = fields
 
 

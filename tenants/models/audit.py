@@ -31,6 +31,11 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("Audit events are append-only.")
 
+    def add_to_count(self, amount: int) -> int:
+        """Count more refusals into an aggregated row: the one change an audit row ever takes. Atomic in the
+        database (count = count + n), so concurrent writers never lose an increment."""
+        return models.QuerySet.update(self, count=models.F("count") + amount)
+
 
 class AuditEvent(models.Model):
     """What happened, who did it, and how it ended. Never secret values or stored payloads."""
@@ -50,6 +55,9 @@ class AuditEvent(models.Model):
     latency_ms = models.FloatField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True, db_index=True)
     details = models.JSONField(default=dict, blank=True)
+    count = models.PositiveIntegerField(default=1, help_text="How many refusals this row stands for (aggregated).")
+    # Aggregated refusals only: one row per door, source (key prefix or address), reason and minute.
+    bucket = models.CharField(max_length=200, null=True, blank=True, unique=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 

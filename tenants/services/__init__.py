@@ -14,6 +14,7 @@ from tenants.services.memberships import (
     org_membership_remove,
 )
 from tenants.services.organizations import organization_create, organization_delete, organization_update
+from tenants.services.refusals import AuthRefusal, RefusalDoor, audit_login_refusal, audit_refusal, audit_refusals
 from tenants.services.provisioning import application_plane_result_apply
 from tenants.services.plans import plan_create, plan_update, tenant_limit_clear, tenant_limit_set
 from tenants.services.roles import role_create, role_delete, role_update
@@ -38,6 +39,8 @@ from tenants.services.users import user_create_for_tenant, user_ensure
 
 __all__ = [
     "Actor",
+    "AuthRefusal",
+    "RefusalDoor",
     "ForbiddenError",
     "ServiceError",
     "api_key_issue",
@@ -47,6 +50,9 @@ __all__ = [
     "api_key_update",
     "audit_record",
     "audit_record_many",
+    "audit_login_refusal",
+    "audit_refusal",
+    "audit_refusals",
     "membership_add",
     "membership_change_role",
     "membership_create_user",

@@ -131,7 +131,8 @@ def snapshot() -> dict:
         "keys": list(ApiKey.objects.order_by("id").values(
             "id", "name", "scopes", "revoked_at", "expires_at", "default_org_id")),
         "sessions": list(McpSession.objects.order_by("id").values("id", "ended_at", "end_reason")),
-        "audit": AuditEvent.objects.count(),
+        # A refused credential is itself audited (an auth_failure row); nothing else may be written.
+        "audit": AuditEvent.objects.exclude(action="auth_failure").count(),
         "usage": list(UsageCounter.objects.order_by("id").values()),
         "idempotency": IdempotencyRecord.objects.count(),
         "app_plane": ApplicationPlaneEvent.objects.count(),

@@ -11,6 +11,7 @@ from mcpbridge.services.outbox import outbox_start_embedded_drainer
 from mcpbridge.transports.http import serve_http
 from mcpbridge.transports.stdio import serve_stdio
 from tenants.policy import ResolutionError, resolve_api_key
+from tenants.services import AuthRefusal, RefusalDoor, audit_refusal
 
 
 class Command(BaseCommand):
@@ -40,10 +41,12 @@ class Command(BaseCommand):
             return
         raw_key = options["api_key"] or os.environ.get(settings.MCP_API_KEY_ENV, "")
         if not raw_key:
+            _audit_refused("missing_credentials")
             raise CommandError(f"Give an API key with --api-key or the {settings.MCP_API_KEY_ENV} environment variable.")
         try:
             resolve_api_key(raw_key)
         except ResolutionError as exc:
+            _audit_refused(exc.reason.value, exc)
             raise CommandError(f"This API key cannot be used: {exc.message}") from None
         asyncio.run(serve_stdio(raw_key))
         # Every request is answered and the session's end recorded: exit now. Interpreter teardown can take
@@ -51,6 +54,20 @@ class Command(BaseCommand):
         logging.shutdown()
         sys.stdout.flush()
         os._exit(0)
+
+
+def _audit_refused(reason: str, exc: ResolutionError | None = None) -> None:
+    # A stdio server has no client address: its refusals are counted under the door alone (and the key's prefix).
+    audit_refusal(
+        AuthRefusal.now(
+            door=RefusalDoor.MCP_STDIO,
+            reason=reason,
+            address="stdio",
+            key_prefix=exc.key_prefix if exc else None,
+            tenant_id=exc.tenant_id if exc else None,
+            target="mcp:stdio start",
+        )
+    )
 
 
 def _log_to_stderr(verbosity: int) -> None:
