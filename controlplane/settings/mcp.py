@@ -15,3 +15,10 @@ MCP_SHUTDOWN_GRACE_SECONDS = env.int("MCP_SHUTDOWN_GRACE_SECONDS", default=5)
 MCP_DB_CONN_MAX_AGE = env.int("MCP_DB_CONN_MAX_AGE", default=300)
 # Adds a `diagnostics_sleep` tool (tests and benchmarks only).
 MCP_DIAGNOSTIC_TOOLS = env.bool("MCP_DIAGNOSTIC_TOOLS", default=False)
+# A Streamable HTTP session with no request in flight and no open event stream for this long is a client
+# that went away without DELETE: its session is ended and its slot freed.
+MCP_SESSION_RECLAIM_GRACE_SECONDS = env.int("MCP_SESSION_RECLAIM_GRACE_SECONDS", default=60)
+# Session-opening requests (initialize) over HTTP, per API key and per client address, answered before any
+# session state exists.
+MCP_INITIALIZE_RATE_PER_MINUTE_PER_KEY = env.int("MCP_INITIALIZE_RATE_PER_MINUTE_PER_KEY", default=60)
+MCP_INITIALIZE_RATE_PER_MINUTE_PER_ADDRESS = env.int("MCP_INITIALIZE_RATE_PER_MINUTE_PER_ADDRESS", default=300)
