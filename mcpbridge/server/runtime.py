@@ -16,9 +16,10 @@ from mcpbridge.server.callers import ContextStore
 from mcpbridge.server.errors import TENANT_ERROR, Refusal, tenant_error
 from mcpbridge.server.limiter import Limiter
 from mcpbridge.server.pipeline import CallerInfo, Pipeline
+from mcpbridge.server.refusal_tally import RefusalTally
 from mcpbridge.server.registry import ToolRegistry
 from mcpbridge.server.sessions import WHY_VANISHED, LiveSession, SessionRegistry, end_stale_sessions
-from mcpbridge.services.sessions import mcp_session_audit_refused, session_actor
+from mcpbridge.services.sessions import session_actor
 from mcpbridge.server.telemetry import Telemetry
 from mcpbridge.server.tools import default_registry
 from tenants.policy import Principal, ResolutionError
@@ -60,6 +61,7 @@ class Runtime:
         self.resolution = resolution or (lambda ctx: None)
         self.registry = registry or default_registry()
         self.telemetry = Telemetry()
+        self.refusals = RefusalTally()
         self.contexts = ContextStore()
         self.pipeline = Pipeline(
             registry=self.registry, limiter=Limiter(settings.REDIS_URL), telemetry=self.telemetry, contexts=self.contexts
@@ -95,7 +97,7 @@ class Runtime:
                 raise _session_ended(live)
             if live is None:
                 info = ((ctx.params or {}).get("_meta") or {}).get(_CLIENT_INFO_META) or {}
-                live = await self._open(raw_key, ctx.protocol_version, info)
+                live = await self._open(raw_key, ctx.protocol_version, info, resolved=self.resolution(ctx))
                 self._by_key[raw_key] = live
         else:
             live = connection.state.get(_LIVE)
@@ -103,7 +105,11 @@ class Runtime:
                 params = ctx.params or {}
                 version = params.get("protocolVersion") if ctx.method == "initialize" else None
                 live = await self._open(
-                    raw_key, version or ctx.protocol_version, params.get("clientInfo") or {}, connection.session_id
+                    raw_key,
+                    version or ctx.protocol_version,
+                    params.get("clientInfo") or {},
+                    connection.session_id,
+                    resolved=self.resolution(ctx),
                 )
                 live.notify_tools_changed = connection.send_tool_list_changed
                 connection.state[_LIVE] = live
@@ -126,11 +132,11 @@ class Runtime:
         live = self._by_transport.get(transport_session_id)
         return live is not None and not live.ended
 
-    async def _open(self, raw_key, protocol_version: str, client_info: dict, transport_session_id=None):
+    async def _open(self, raw_key, protocol_version: str, client_info: dict, transport_session_id=None, resolved=None):
         def open_sync() -> tuple[LiveSession, list[LiveSession]]:
             principal = None
             try:
-                principal = self.pipeline.principal(CallerInfo(raw_key), strict_context=False)
+                principal = self.pipeline.principal(CallerInfo(raw_key, resolved=resolved), strict_context=False)
                 live, evicted = self.sessions.open(
                     principal=principal,
                     raw_key=raw_key,
@@ -151,6 +157,18 @@ class Runtime:
             await self._close(other)
         return live
 
+    def session_refusal(self, raw_key: str | None, resolved=None) -> Refusal | None:
+        """The refusal a new session of this key would get right now, audited, or None when it may try (the
+        decision is taken again, under the tenant's lock, when the session opens)."""
+        principal = None
+        try:
+            principal = self.pipeline.principal(CallerInfo(raw_key, resolved=resolved), strict_context=False)
+            self.sessions.check_room(principal)
+        except Refusal as refusal:
+            self._audit_refused(principal, refusal)
+            return refusal
+        return None
+
     def _audit_refused(self, principal: Principal | None, refusal: Refusal) -> None:
         """A refused session of a known tenant. Refusals before a tenant is known (missing, unknown, revoked or
         expired keys) are authentication failures, aggregated by the audit service, not recorded per attempt."""
@@ -162,14 +180,13 @@ class Runtime:
             tenant_id, actor = refusal.tenant_id, session_actor(f"key:{refusal.key_prefix or 'unknown'}")
         else:
             return
-        mcp_session_audit_refused(
-            tenant_id=tenant_id,
-            actor=actor,
-            transport=self.transport,
-            outcome=refusal.outcome,
-            reason=str(refusal.data.get("reason") or ""),
-            limit=refusal.data.get("limit"),
-        )
+        reason = refusal.data.get("reason")
+        details = {"operation": "mcp_session.open", "transport": self.transport, "reason": reason, "count": 1}
+        if refusal.data.get("limit"):
+            details["limit"] = refusal.data["limit"]
+        event = dict(actor=actor, tenant_id=tenant_id, target="mcp_session", outcome=refusal.outcome, details=details)
+        if self.refusals.first((tenant_id, actor.label, reason), event):
+            self.telemetry.record(**event)
 
     def _end_sync(self, live: LiveSession, reason: str, why: str = "") -> None:
         # Buffered audit events of the session's calls are written first, so none is dated after its end.
@@ -257,6 +274,8 @@ class Runtime:
         return vanished
 
     def _tick_sync(self) -> tuple[list[LiveSession], int]:
+        for event in self.refusals.closed():
+            self.telemetry.record(**event)
         self.telemetry.flush()
         self.sessions.flush()
         ended = self.sessions.ended_elsewhere()
@@ -282,6 +301,8 @@ class Runtime:
 
     async def shutdown(self) -> None:
         def finish():
+            for event in self.refusals.closed(everything=True):
+                self.telemetry.record(**event)
             self.telemetry.flush()
             self.sessions.end_all(McpSession.EndReason.SERVER_SHUTDOWN)
             self.telemetry.flush()

@@ -98,9 +98,12 @@ class SessionRegistry:
         up front.
         """
         actor = session_actor(principal.actor_label, principal.user_id)
+        # Refused without taking the tenant's lock when even this unlocked look finds no room: a client retrying
+        # against its cap (or a flood of them) then costs two reads, not a serialized write transaction.
+        self.check_room(principal)
         with transaction.atomic():
             list(Tenant.objects.select_for_update().filter(pk=principal.tenant_id).order_by().values_list("pk"))
-            evicted = self._make_room(principal)
+            evicted = self._end_rows(self._room(principal), McpSession.EndReason.IDLE, WHY_EVICTED)
             record = McpSession.objects.create(
                 tenant_id=principal.tenant_id,
                 membership_id=principal.membership_id,
@@ -127,7 +130,12 @@ class SessionRegistry:
             self._live[live.record_id] = live
         return live, evicted
 
-    def _make_room(self, principal: Principal) -> list[LiveSession]:
+    def check_room(self, principal: Principal) -> None:
+        """Raises the refusal a new session of this principal would get: no room under a cap, none to make."""
+        self._room(principal)
+
+    def _room(self, principal: Principal) -> list[str]:
+        """The sessions to end to make room for one more; raises the refusal when there is no room to make."""
         tenant_max = principal.limits[Limit.MAX_MCP_SESSIONS]
         key_max = principal.limits[Limit.MAX_MCP_SESSIONS_PER_KEY]
         open_rows = _open_sessions(principal.tenant_id, self.idle_seconds)
@@ -151,7 +159,7 @@ class SessionRegistry:
                 f"This tenant already has {tenant_count} open MCP sessions, its limit of {tenant_max}; close one or "
                 "wait for it to expire.",
             )
-        return self._end_rows(victims, McpSession.EndReason.IDLE, WHY_EVICTED)
+        return victims
 
     def _least_recently_used_idle(self, key_rows) -> list[str]:
         """Ids of the key's sessions that may be evicted, least recently used first: this process's sessions

@@ -55,15 +55,6 @@ def mcp_session_audit_opened(*, session: McpSession, actor: Actor) -> None:
     )
 
 
-def mcp_session_audit_refused(
-    *, tenant_id: str, actor: Actor, transport: str, outcome: str, reason: str, limit: str | None = None
-) -> None:
-    details = {"operation": "mcp_session.open", "transport": transport, "reason": reason}
-    if limit:
-        details["limit"] = limit
-    audit_record(actor=actor, target="mcp_session", tenant_id=tenant_id, outcome=outcome, details=details)
-
-
 def mcp_session_audit_ended(*, ended: list[dict]) -> int:
     """One event per ended session. Each dict: session_id, tenant_id, actor, reason (the stored end reason),
     why (what happened, in words an admin reads) and requests (how many the session served)."""

@@ -1,14 +1,16 @@
 """Admission of new Streamable HTTP sessions, in front of the SDK's session manager.
 
 A request that would open a session (a POST without `Mcp-Session-Id` in a handshake-era protocol) makes the
-SDK register a session before anything of ours runs, so opening requests are rate-limited here, per API key
-and per client address, and a refused one is answered before any session state exists. Runs after the bearer
-check, so only keys that resolved reach it: a flood of unknown keys is answered 401 by the SDK and never opens
-anything.
+SDK register a session before anything of ours runs. So here, before that: opening requests are rate-limited
+per API key and per client address (HTTP 429), and an `initialize` the server would refuse anyway (tenant
+suspended, no room under the session caps) gets its JSON-RPC error without a session ever existing. Runs after
+the bearer check, so only keys that resolved reach it: a flood of unknown keys is answered 401 by the SDK and
+never opens anything.
 """
 
 import json
 import math
+from collections.abc import Awaitable, Callable
 
 from django.conf import settings
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -16,20 +18,34 @@ from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
-from mcpbridge.server.errors import RATE_LIMITED
+from mcpbridge.server.errors import RATE_LIMITED, Refusal
 from mcpbridge.server.limiter import LocalWindows, RedisWindows
 
 PER_KEY = "mcp_initialize_per_key"
 PER_ADDRESS = "mcp_initialize_per_address"
 _SESSION_HEADER = MCP_SESSION_ID_HEADER.lower().encode("ascii")
 _VERSION_HEADER = MCP_PROTOCOL_VERSION_HEADER.lower().encode("ascii")
+# Opening requests larger than this are left to the SDK (which limits bodies itself) without a pre-check.
+_PRECHECK_MAX_BODY = 64 * 1024
+
+# Given the authenticated user of an `initialize`, the refusal it would get, or None when it may proceed.
+Precheck = Callable[[AuthenticatedUser], Awaitable[Refusal | None]]
 
 
 class SessionAdmission:
     """ASGI wrapper of the session manager's app: opening requests over their rate answer 429."""
 
-    def __init__(self, app, *, redis_url: str = "", per_key: int | None = None, per_address: int | None = None):
+    def __init__(
+        self,
+        app,
+        *,
+        precheck: Precheck | None = None,
+        redis_url: str = "",
+        per_key: int | None = None,
+        per_address: int | None = None,
+    ):
         self.app = app
+        self.precheck = precheck
         self.windows = RedisWindows(redis_url) if redis_url else LocalWindows()
         self.per_key = settings.MCP_INITIALIZE_RATE_PER_MINUTE_PER_KEY if per_key is None else per_key
         self.per_address = settings.MCP_INITIALIZE_RATE_PER_MINUTE_PER_ADDRESS if per_address is None else per_address
@@ -39,6 +55,14 @@ class SessionAdmission:
             refusal = self._refusal(scope)
             if refusal is not None:
                 return await _too_many(*refusal)(scope, receive, send)
+            user = scope.get("user")
+            if self.precheck is not None and isinstance(user, AuthenticatedUser):
+                body, receive = await _buffered(receive)
+                request_id = _initialize_id(body)
+                if request_id is not None:
+                    refused = await self.precheck(user)
+                    if refused is not None:
+                        return await _json_rpc_error(request_id, refused)(scope, receive, send)
         return await self.app(scope, receive, send)
 
     def _refusal(self, scope) -> tuple[str, int, float] | None:
@@ -63,6 +87,57 @@ def _opens_session(scope) -> bool:
         return False
     version = headers.get(_VERSION_HEADER)
     return version is None or version.decode("latin-1") in HANDSHAKE_PROTOCOL_VERSIONS
+
+
+async def _buffered(receive):
+    """Read the request body (up to _PRECHECK_MAX_BODY) and a receive callable that replays it."""
+    chunks, size, more = [], 0, True
+    while more and size <= _PRECHECK_MAX_BODY:
+        message = await receive()
+        if message["type"] != "http.request":
+            chunks.append(message)
+            break
+        chunks.append(message)
+        size += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    replay = list(chunks)
+
+    async def replaying():
+        return replay.pop(0) if replay else await receive()
+
+    body = b"".join(m.get("body", b"") for m in chunks if m["type"] == "http.request") if not more else b""
+    return body, replaying
+
+
+def _initialize_id(body: bytes):
+    """The id of a well-formed initialize request, else None (the SDK answers anything else itself)."""
+    try:
+        message = json.loads(body) if body else None
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or message.get("method") != "initialize":
+        return None
+    request_id = message.get("id")
+    return request_id if isinstance(request_id, (str, int)) and not isinstance(request_id, bool) else None
+
+
+def _json_rpc_error(request_id, refusal: Refusal):
+    error = {"code": refusal.code, "message": refusal.message}
+    if refusal.data:
+        error["data"] = refusal.data
+    body = json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}).encode()
+
+    async def respond(scope, receive, send):
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return respond
 
 
 def _too_many(limit: str, maximum: int, wait: float):

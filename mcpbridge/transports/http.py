@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
+from mcpbridge.server.errors import Refusal
 from mcpbridge.transports.admission import SessionAdmission
 from tenants.policy import Principal, ResolutionError, resolve_api_key
 
@@ -114,7 +115,12 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
     runtime.close_session = close_session
     runtime.transport_idle_seconds = transport_idle_seconds
     manager._serve_opening_request = serve_opening_request_or_discard
-    manager.asgi_app = SessionAdmission(manager.asgi_app, redis_url=settings.REDIS_URL)
+    async def initialize_refusal(user) -> Refusal | None:
+        token = user.access_token
+        resolution = token._resolution if isinstance(token, ApiKeyToken) else None
+        return await to_thread.run_sync(runtime.session_refusal, token.token, resolution)
+
+    manager.asgi_app = SessionAdmission(manager.asgi_app, precheck=initialize_refusal, redis_url=settings.REDIS_URL)
     app.state.runtime = runtime
     return app
 
