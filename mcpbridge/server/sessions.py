@@ -282,7 +282,6 @@ def end_session_rows(record_ids: list[str], reason: str, why: str, *, unflushed:
                     actor=_owner(row),
                     reason=reason,
                     why=why,
-                    requests=row.request_count,
                 )
                 for row in rows
             ]

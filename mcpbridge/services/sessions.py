@@ -30,7 +30,6 @@ def mcp_session_revoke(*, session: McpSession, actor: Actor) -> McpSession:
                     actor=session_actor(actor.label, actor.user_id, actor.request_id),
                     reason=locked.end_reason,
                     why="revoked by an admin",
-                    requests=locked.request_count,
                 )
             ]
         )
@@ -56,8 +55,9 @@ def mcp_session_audit_opened(*, session: McpSession, actor: Actor) -> None:
 
 
 def mcp_session_audit_ended(*, ended: list[dict]) -> int:
-    """One event per ended session. Each dict: session_id, tenant_id, actor, reason (the stored end reason),
-    why (what happened, in words an admin reads) and requests (how many the session served)."""
+    """One event per ended session. Each dict: session_id, tenant_id, actor, reason (the stored end reason) and
+    why (what happened, in words an admin reads). The request count stays on the session row: the background
+    loop may still be writing part of it."""
     return audit_record_many(
         dict(
             actor=item["actor"],
@@ -68,7 +68,6 @@ def mcp_session_audit_ended(*, ended: list[dict]) -> int:
                 "operation": "mcp_session.end",
                 "reason": item["reason"],
                 "why": item["why"],
-                "requests": item["requests"],
             },
         )
         for item in ended
