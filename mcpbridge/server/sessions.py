@@ -32,7 +32,7 @@ from tenants.policy import Principal
 logger = logging.getLogger(__name__)
 
 # Why a session ended, beyond its stored end reason: written in its audit event.
-WHY_EVICTED = "evicted: its key opened a new session at the session cap, and this was its least recently used idle one"
+WHY_EVICTED = "evicted: its key opened a session at a cap; this was the key's least recently used idle session"
 WHY_VANISHED = "reclaimed: the client went away without closing it (no request and no event stream)"
 
 
@@ -291,7 +291,8 @@ def end_session_rows(record_ids: list[str], reason: str, why: str, *, unflushed:
 def end_stale_sessions(idle_seconds: int) -> int:
     """End rows left open by processes that died: nothing has been seen of them for the idle period."""
     cutoff = timezone.now() - timedelta(seconds=idle_seconds)
-    stale = [str(pk) for pk in McpSession.objects.filter(ended_at__isnull=True, last_seen_at__lt=cutoff).values_list("pk", flat=True)]
+    stale_rows = McpSession.objects.filter(ended_at__isnull=True, last_seen_at__lt=cutoff)
+    stale = [str(pk) for pk in stale_rows.values_list("pk", flat=True)]
     if stale:
         end_session_rows(stale, McpSession.EndReason.IDLE, "expired: nothing seen of it for the idle period")
     return len(stale)

@@ -88,7 +88,8 @@ def test_ten_thousand_refused_initializes_leave_nothing_and_other_tenants_connec
     pid = server.process.pid
 
     async def main():
-        await anyio.to_thread.run_sync(refused_initializes, server.url, raw_b, 300)  # warm-up: imports, caches, connection pools
+        # Warm-up: imports, caches, connection pools, worker threads.
+        await anyio.to_thread.run_sync(refused_initializes, server.url, raw_b, 300)
         async with http_client(server.url, raw_a) as client:
             await client.call_tool("whoami", {})
         before = rss_kib(pid)

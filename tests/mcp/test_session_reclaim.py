@@ -99,7 +99,9 @@ def test_at_the_key_cap_the_least_recently_used_idle_session_makes_room(mcp_db, 
     oldest = anyio.run(main)
     evicted = McpSession.objects.get(pk=oldest.pk)
     assert evicted.end_reason == "idle" and evicted.ended_at is not None
-    ended = AuditEvent.objects.get(action="session", target=f"mcp_session:{oldest.pk}", details__operation="mcp_session.end")
+    ended = AuditEvent.objects.get(
+        action="session", target=f"mcp_session:{oldest.pk}", details__operation="mcp_session.end"
+    )
     assert ended.details["why"].startswith("evicted")
     assert McpSession.objects.filter(api_key=other_key).count() == 1
 
