@@ -19,9 +19,9 @@ from mcpbridge.server.pipeline import CallerInfo, Pipeline
 from mcpbridge.server.refusal_tally import RefusalTally
 from mcpbridge.server.registry import ToolRegistry
 from mcpbridge.server.sessions import WHY_VANISHED, LiveSession, SessionRegistry, end_stale_sessions
-from mcpbridge.services.sessions import session_actor
 from mcpbridge.server.telemetry import Telemetry
 from mcpbridge.server.tools import default_registry
+from mcpbridge.services.sessions import session_actor
 from tenants.policy import Principal, ResolutionError
 from tenants.policy.version import policy_version
 
