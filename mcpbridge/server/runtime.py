@@ -13,7 +13,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcpbridge.models import McpSession
 from mcpbridge.server.callers import ContextStore
-from mcpbridge.server.errors import TENANT_ERROR, Refusal, tenant_error
+from mcpbridge.server.errors import RATE_LIMITED, TENANT_ERROR, Refusal, tenant_error
 from mcpbridge.server.limiter import Limiter
 from mcpbridge.server.pipeline import CallerInfo, Pipeline
 from mcpbridge.server.refusal_tally import RefusalTally
@@ -169,10 +169,18 @@ class Runtime:
             return refusal
         return None
 
+    def session_rate_limited(self, resolved, refusal: Refusal) -> None:
+        """A session-opening request refused by a rate, before any session state: audited like other refusals."""
+        if isinstance(resolved, Principal):
+            self._audit_refused(resolved, refusal)
+        elif isinstance(resolved, ResolutionError):
+            refusal.tenant_id, refusal.key_prefix = resolved.tenant_id, resolved.key_prefix
+            self._audit_refused(None, refusal)
+
     def _audit_refused(self, principal: Principal | None, refusal: Refusal) -> None:
         """A refused session of a known tenant. Refusals before a tenant is known (missing, unknown, revoked or
         expired keys) are authentication failures, aggregated by the audit service, not recorded per attempt."""
-        if refusal.code != TENANT_ERROR:
+        if refusal.code not in (TENANT_ERROR, RATE_LIMITED):
             return
         if principal is not None:
             tenant_id, actor = principal.tenant_id, session_actor(principal.actor_label, principal.user_id)
@@ -180,7 +188,7 @@ class Runtime:
             tenant_id, actor = refusal.tenant_id, session_actor(f"key:{refusal.key_prefix or 'unknown'}")
         else:
             return
-        reason = refusal.data.get("reason")
+        reason = refusal.data.get("reason") or refusal.data.get("limit")
         details = {"operation": "mcp_session.open", "transport": self.transport, "reason": reason, "count": 1}
         if refusal.data.get("limit"):
             details["limit"] = refusal.data["limit"]

@@ -18,7 +18,7 @@ from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
-from mcpbridge.server.errors import RATE_LIMITED, Refusal
+from mcpbridge.server.errors import RATE_LIMITED, Refusal, rate_limited
 from mcpbridge.server.limiter import LocalWindows, RedisWindows
 
 PER_KEY = "mcp_initialize_per_key"
@@ -30,6 +30,8 @@ _PRECHECK_MAX_BODY = 64 * 1024
 
 # Given the authenticated user of an `initialize`, the refusal it would get, or None when it may proceed.
 Precheck = Callable[[AuthenticatedUser], Awaitable[Refusal | None]]
+# Told of each opening request refused by a rate: the authenticated user and the refusal.
+OnRateLimited = Callable[[AuthenticatedUser, Refusal], None]
 
 
 class SessionAdmission:
@@ -40,22 +42,26 @@ class SessionAdmission:
         app,
         *,
         precheck: Precheck | None = None,
+        on_rate_limited: OnRateLimited | None = None,
         redis_url: str = "",
         per_key: int | None = None,
         per_address: int | None = None,
     ):
         self.app = app
         self.precheck = precheck
+        self.on_rate_limited = on_rate_limited
         self.windows = RedisWindows(redis_url) if redis_url else LocalWindows()
         self.per_key = settings.MCP_INITIALIZE_RATE_PER_MINUTE_PER_KEY if per_key is None else per_key
         self.per_address = settings.MCP_INITIALIZE_RATE_PER_MINUTE_PER_ADDRESS if per_address is None else per_address
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and _opens_session(scope):
+            user = scope.get("user")
             refusal = self._refusal(scope)
             if refusal is not None:
+                if self.on_rate_limited is not None and isinstance(user, AuthenticatedUser):
+                    self.on_rate_limited(user, _rate_refusal(*refusal))
                 return await _too_many(*refusal)(scope, receive, send)
-            user = scope.get("user")
             if self.precheck is not None and isinstance(user, AuthenticatedUser):
                 body, receive = await _buffered(receive)
                 request_id = _initialize_id(body)
@@ -138,6 +144,10 @@ def _json_rpc_error(request_id, refusal: Refusal):
         await send({"type": "http.response.body", "body": body})
 
     return respond
+
+
+def _rate_refusal(limit: str, maximum: int, wait: float) -> Refusal:
+    return rate_limited(limit, max(1, math.ceil(wait * 1000)), maximum)
 
 
 def _too_many(limit: str, maximum: int, wait: float):

@@ -120,7 +120,16 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         resolution = token._resolution if isinstance(token, ApiKeyToken) else None
         return await to_thread.run_sync(runtime.session_refusal, token.token, resolution)
 
-    manager.asgi_app = SessionAdmission(manager.asgi_app, precheck=initialize_refusal, redis_url=settings.REDIS_URL)
+    def initialize_rate_limited(user, refusal: Refusal) -> None:
+        token = user.access_token
+        runtime.session_rate_limited(token._resolution if isinstance(token, ApiKeyToken) else None, refusal)
+
+    manager.asgi_app = SessionAdmission(
+        manager.asgi_app,
+        precheck=initialize_refusal,
+        on_rate_limited=initialize_rate_limited,
+        redis_url=settings.REDIS_URL,
+    )
     app.state.runtime = runtime
     return app
 

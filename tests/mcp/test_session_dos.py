@@ -176,3 +176,12 @@ def test_new_sessions_are_rate_limited_per_key_and_per_address(mcp_db, http_serv
     blocked = initialize(third)
     assert blocked.status_code == 429 and blocked.json()["error"]["data"]["limit"] == "mcp_initialize_per_address"
     assert McpSession.objects.filter(tenant=membership.tenant).count() == 5
+    # Refusals by rate are audited as refused MCP sessions of the key's tenant (once per key, limit and minute).
+    server.stop()
+    limited_events = AuditEvent.objects.filter(tenant=membership.tenant, action="session", outcome="rate_limited")
+    assert {event.details["limit"] for event in limited_events} == {"mcp_initialize_per_key"}
+    assert sum(event.details["count"] for event in limited_events) == 2
+    third_events = AuditEvent.objects.filter(action="session", outcome="rate_limited").exclude(
+        tenant=membership.tenant
+    )
+    assert [event.details["limit"] for event in third_events] == ["mcp_initialize_per_address"]
