@@ -7,6 +7,7 @@ class Limit(models.TextChoices):
     REQUESTS_PER_MINUTE = "requests_per_minute", "Requests per minute"
     MAX_CONCURRENT_REQUESTS = "max_concurrent_requests", "Max concurrent requests"
     MAX_MCP_SESSIONS = "max_mcp_sessions", "Max MCP sessions"
+    MAX_MCP_SESSIONS_PER_KEY = "max_mcp_sessions_per_key", "Max MCP sessions per API key"
     STORAGE_BYTES = "storage_bytes", "Artifact storage (bytes)"
     MAX_ARTIFACT_BYTES = "max_artifact_bytes", "Max artifact size (bytes)"
     KV_ITEMS = "kv_items", "Key-value items"
@@ -27,6 +28,8 @@ DEFAULT_LIMITS: dict[str, int] = {
     Limit.REQUESTS_PER_MINUTE: 600,
     Limit.MAX_CONCURRENT_REQUESTS: 8,
     Limit.MAX_MCP_SESSIONS: 20,
+    # Below the tenant's cap, so one key (even a viewer's) cannot take every session of its tenant.
+    Limit.MAX_MCP_SESSIONS_PER_KEY: 5,
     Limit.STORAGE_BYTES: 1024 * 1024 * 1024,
     Limit.MAX_ARTIFACT_BYTES: 50 * 1024 * 1024,
     Limit.KV_ITEMS: 10_000,

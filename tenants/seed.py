@@ -9,6 +9,7 @@ STARTER_PLANS = {
             "requests_per_minute": 60,
             "max_concurrent_requests": 2,
             "max_mcp_sessions": 3,
+            "max_mcp_sessions_per_key": 2,
             "storage_bytes": 100 * 1024 * 1024,
             "max_artifact_bytes": 5 * 1024 * 1024,
             "kv_items": 1_000,
@@ -27,8 +28,12 @@ def ensure_builtin_data(Role, Plan, PolicyState) -> None:
         Role.objects.get_or_create(
             slug=slug, defaults={"name": name, "capabilities": sorted(capabilities), "is_builtin": True}
         )
+    # A migration's historical Plan may predate some limits; those come with a later migration.
+    known = {field.name for field in Plan._meta.get_fields()}
     for slug, (name, limits) in STARTER_PLANS.items():
-        Plan.objects.get_or_create(slug=slug, defaults={"name": name, **limits})
+        Plan.objects.get_or_create(
+            slug=slug, defaults={"name": name, **{limit: v for limit, v in limits.items() if limit in known}}
+        )
     PolicyState.objects.get_or_create(pk=1)
 
 

@@ -25,3 +25,12 @@ MCP_DIAGNOSTIC_TOOLS = read_bool("MCP_DIAGNOSTIC_TOOLS", False)
 # A concurrency slot (lease) held by a call that never released it lapses after this long. Longer than any call
 # may run: AWS calls are bounded by AWS_CONNECT_TIMEOUT + AWS_READ_TIMEOUT per attempt x AWS_MAX_ATTEMPTS.
 MCP_CONCURRENCY_LEASE_SECONDS = read_float("MCP_CONCURRENCY_LEASE_SECONDS", 30.0, above=True, example="30")
+# A Streamable HTTP session with no request in flight and no open event stream for this long is a client
+# that went away without DELETE: its session is ended and its slot freed.
+MCP_SESSION_RECLAIM_GRACE_SECONDS = read_int("MCP_SESSION_RECLAIM_GRACE_SECONDS", 60, minimum=1, example="60")
+# Session-opening requests (initialize) over HTTP, per API key and per client address, answered before any
+# session state exists.
+MCP_INITIALIZE_RATE_PER_MINUTE_PER_KEY = read_int("MCP_INITIALIZE_RATE_PER_MINUTE_PER_KEY", 60, minimum=1, example="60")
+MCP_INITIALIZE_RATE_PER_MINUTE_PER_ADDRESS = read_int(
+    "MCP_INITIALIZE_RATE_PER_MINUTE_PER_ADDRESS", 300, minimum=1, example="300"
+)

@@ -55,14 +55,14 @@ def build_server(runtime: Runtime) -> GovernedServer:
         """Every request (the handshake included) belongs to a live session, which must still be open."""
         if ctx.request_id is None:
             return await call_next(ctx)
-        await _guard(_audited_attach(runtime, ctx))
+        live = await _guard(_audited_attach(runtime, ctx))
         if ctx.method in _LONG_LIVED:
             return await call_next(ctx)
-        runtime.call_started()
+        runtime.call_started(live)
         try:
             return await call_next(ctx)
         finally:
-            runtime.call_finished()
+            runtime.call_finished(live)
 
     async def list_tools(ctx: ServerRequestContext, params) -> types.ListToolsResult:
         live = runtime.live_for(ctx)

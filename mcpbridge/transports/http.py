@@ -3,8 +3,10 @@ protection from settings. Used by `runmcp --transport http` and mounted at /mcp 
 
 import asyncio
 import logging
+import math
 import socket
 
+import anyio
 import uvicorn
 from anyio import to_thread
 from django.conf import settings
@@ -21,6 +23,8 @@ from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
 from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
 from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_key
+from mcpbridge.server.errors import Refusal
+from mcpbridge.transports.admission import SessionAdmission
 from tenants.policy import Principal, ResolutionError, resolve_api_key
 
 logger = logging.getLogger(__name__)
@@ -93,7 +97,45 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         if transport is not None:
             await manager._discard_session(live.transport_session_id, transport)
 
+    def transport_idle_seconds(live) -> float | None:
+        # The SDK suspends a session's idle countdown (deadline infinite) while any request or event stream is
+        # open, and restarts it when the last one ends: how long ago that was is how long the client is gone.
+        transport = manager._server_instances.get(live.transport_session_id)
+        scope = transport.idle_scope if transport is not None else None
+        if scope is None or math.isinf(scope.deadline):
+            return None
+        return anyio.current_time() - (scope.deadline - manager.session_idle_timeout)
+
+    serve_opening_request = manager._serve_opening_request
+
+    async def serve_opening_request_or_discard(http_transport, scope, receive, send) -> None:
+        # The SDK keeps a session whose opening request got any HTTP 2xx, a JSON-RPC error included; one we
+        # refused (or that never became a session of ours) must not stay registered.
+        try:
+            await serve_opening_request(http_transport, scope, receive, send)
+        finally:
+            session_id = http_transport.mcp_session_id
+            if session_id in manager._server_instances and not runtime.has_session(session_id):
+                await manager._discard_session(session_id, http_transport)
+
     runtime.close_session = close_session
+    runtime.transport_idle_seconds = transport_idle_seconds
+    manager._serve_opening_request = serve_opening_request_or_discard
+    async def initialize_refusal(user) -> Refusal | None:
+        token = user.access_token
+        resolution = token._resolution if isinstance(token, ApiKeyToken) else None
+        return await to_thread.run_sync(runtime.session_refusal, token.token, resolution)
+
+    def initialize_rate_limited(user, refusal: Refusal) -> None:
+        token = user.access_token
+        runtime.session_rate_limited(token._resolution if isinstance(token, ApiKeyToken) else None, refusal)
+
+    manager.asgi_app = SessionAdmission(
+        manager.asgi_app,
+        precheck=initialize_refusal,
+        on_rate_limited=initialize_rate_limited,
+        redis_url=settings.REDIS_URL,
+    )
     app.state.runtime = runtime
     return app
 

@@ -15,6 +15,7 @@ class Plan(models.Model):
     requests_per_minute = _limit_field(Limit.REQUESTS_PER_MINUTE)
     max_concurrent_requests = _limit_field(Limit.MAX_CONCURRENT_REQUESTS)
     max_mcp_sessions = _limit_field(Limit.MAX_MCP_SESSIONS)
+    max_mcp_sessions_per_key = _limit_field(Limit.MAX_MCP_SESSIONS_PER_KEY)
     storage_bytes = _limit_field(Limit.STORAGE_BYTES)
     max_artifact_bytes = _limit_field(Limit.MAX_ARTIFACT_BYTES)
     kv_items = _limit_field(Limit.KV_ITEMS)

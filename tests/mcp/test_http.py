@@ -132,13 +132,15 @@ def test_role_edit_sends_list_changed_over_http(mcp_db, http_server_factory):
 def test_session_recorded_revoked_by_admin_and_limited_per_tenant(mcp_db, http_server_factory):
     server = http_server_factory()
     membership, key, raw = member_key("user")
+    _, _, other_raw = member_key("user", tenant=membership.tenant)
     tenant_limit_set(tenant=membership.tenant, limit="max_mcp_sessions", value=1, actor=ACTOR)
 
     async def main():
         async with http_client(server.url, raw) as client:
             await client.call_tool("whoami", {})
+            # Another key of the tenant is refused: a key makes room only among its own sessions.
             with pytest.raises(BaseException) as info:
-                async with http_client(server.url, raw):
+                async with http_client(server.url, other_raw):
                     pass
             assert "sessions" in repr(info.value)
             session = await in_thread(McpSession.objects.get, api_key_id=key.pk, ended_at__isnull=True)

@@ -1,5 +1,6 @@
 """max_mcp_sessions holds when sessions are opened at the same moment: in threads of one process, and through
-two `runmcp --transport http` processes sharing the database."""
+two `runmcp --transport http` processes sharing the database. Each attempt uses a key of its own: a key at a
+cap makes room among its own idle sessions (tests/mcp/test_session_reclaim.py), never among other keys'."""
 
 import threading
 
@@ -26,15 +27,18 @@ def open_sessions(tenant) -> int:
 
 
 def test_threads_opening_sessions_at_once_never_exceed_the_tenant_cap(mcp_db):
-    membership, _, raw = member_key("user")
+    threads_per_tenant = 12
+    membership, _, _ = member_key("user")
     tenant_limit_set(tenant=membership.tenant, limit="max_mcp_sessions", value=CAP, actor=ACTOR)
-    principal = resolve_api_key(raw)
+    principals = [resolve_api_key(member_key("user", tenant=membership.tenant)[2]) for _ in range(threads_per_tenant)]
     registry = SessionRegistry(transport=McpSession.Transport.HTTP, idle_seconds=600)
     # Another tenant opening sessions at the same moment has its own cap and does not eat this one's.
-    other_membership, _, other_raw = member_key("user", tenant=make_tenant())
+    other_membership, _, _ = member_key("user", tenant=make_tenant())
     tenant_limit_set(tenant=other_membership.tenant, limit="max_mcp_sessions", value=CAP, actor=ACTOR)
-    other = resolve_api_key(other_raw)
-    threads_per_tenant = 12
+    others = [
+        resolve_api_key(member_key("user", tenant=other_membership.tenant)[2]) for _ in range(threads_per_tenant)
+    ]
+    principal, other = principals[0], others[0]
     start = threading.Barrier(threads_per_tenant * 2)
     outcomes: list[tuple[str, str]] = []
     lock = threading.Lock()
@@ -53,7 +57,7 @@ def test_threads_opening_sessions_at_once_never_exceed_the_tenant_cap(mcp_db):
         with lock:
             outcomes.append((who.tenant_id, outcome))
 
-    threads = [threading.Thread(target=attempt, args=(who,)) for who in (principal, other) * threads_per_tenant]
+    threads = [threading.Thread(target=attempt, args=(who,)) for pair in zip(principals, others) for who in pair]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -69,9 +73,10 @@ def test_threads_opening_sessions_at_once_never_exceed_the_tenant_cap(mcp_db):
 
 def test_two_server_processes_opening_sessions_at_once_never_exceed_the_tenant_cap(mcp_db, http_server_factory):
     servers = [http_server_factory(), http_server_factory()]
-    membership, _, raw = member_key("user")
+    membership, _, _ = member_key("user")
     tenant_limit_set(tenant=membership.tenant, limit="max_mcp_sessions", value=CAP, actor=ACTOR)
     attempts = 10
+    raws = [member_key("user", tenant=membership.tenant)[2] for _ in range(attempts)]
     opened, refused = [], []
 
     async def main():
@@ -83,7 +88,7 @@ def test_two_server_processes_opening_sessions_at_once_never_exceed_the_tenant_c
             if len(opened) + len(refused) == attempts:
                 settled.set()
 
-        async def attempt(url):
+        async def attempt(url, raw):
             try:
                 async with http_client(url, raw) as client:
                     await client.call_tool("whoami", {})
@@ -95,7 +100,7 @@ def test_two_server_processes_opening_sessions_at_once_never_exceed_the_tenant_c
 
         async with anyio.create_task_group() as tg:
             for i in range(attempts):
-                tg.start_soon(attempt, servers[i % 2].url)
+                tg.start_soon(attempt, servers[i % 2].url, raws[i])
             with anyio.fail_after(60):
                 await settled.wait()
             rows = await anyio.to_thread.run_sync(open_sessions, membership.tenant)
