@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from playwright import sync_api as playwright
 
-from tests.e2e.test_admin_in_browser import CHROMIUM, CHROMIUM_ARGS, served_fresh_checkout  # noqa: F401  (fixture)
+from tests.e2e.browser import launch
 
 FAILURE_LIMIT = 5  # ADMIN_LOGIN_FAILURE_LIMIT's default
 
@@ -21,10 +21,10 @@ def _submit_login(page, base: str, password: str):
 
 
 @pytest.mark.slow
-def test_repeated_failed_admin_logins_lock_out_with_an_admin_page_and_are_audited(served_fresh_checkout):  # noqa: F811
+def test_repeated_failed_admin_logins_lock_out_with_an_admin_page_and_are_audited(chromium, served_fresh_checkout):
     base, password, _, tmp_path = served_fresh_checkout
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(p)
         page = browser.new_page()
         statuses = [_submit_login(page, base, "wrong-password").status for _ in range(FAILURE_LIMIT)]
         assert statuses == [200] * (FAILURE_LIMIT - 1) + [429]
