@@ -45,16 +45,26 @@ _REDIS_TIMEOUT_SECONDS = 2
 T = TypeVar("T")
 
 
+def redis_pool(redis_url: str) -> redis.ConnectionPool:
+    """Short timeouts and no retries within a call: a stalled Redis fails the call fast (and fails closed)."""
+    return redis.ConnectionPool.from_url(
+        redis_url,
+        socket_timeout=_REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def rate_windows(redis_url: str = ""):
+    """Moving windows in Redis (shared by every process) when a URL is given, else in this process."""
+    return RedisWindows(redis_url, redis_pool(redis_url)) if redis_url else LocalWindows()
+
+
 class Limiter:
     def __init__(self, redis_url: str = "", *, lease_seconds: float | None = None):
         lease_seconds = lease_seconds or settings.MCP_CONCURRENCY_LEASE_SECONDS
         if redis_url:
-            pool = redis.ConnectionPool.from_url(
-                redis_url,
-                socket_timeout=_REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
-                retry=Retry(NoBackoff(), 0),
-            )
+            pool = redis_pool(redis_url)
             self._windows = RedisWindows(redis_url, pool)
             self._gate = RedisConcurrencyGate(redis.Redis(connection_pool=pool), lease_seconds)
             self._outage = store_outage(redis_url)

@@ -160,15 +160,20 @@ class Runtime:
             await self._close(other)
         return live
 
-    def session_refusal(self, raw_key: str | None, resolved=None) -> Refusal | None:
+    def session_refusal(self, raw_key: str | None, resolved=None, *, door: str = "", address: str = "") -> Refusal | None:
         """The refusal a new session of this key would get right now, audited, or None when it may try (the
         decision is taken again, under the tenant's lock, when the session opens)."""
+        caller = CallerInfo(raw_key, resolved=resolved, door=door or CallerInfo.door, address=address)
         principal = None
         try:
-            principal = self.pipeline.principal(CallerInfo(raw_key, resolved=resolved), strict_context=False)
+            principal = self.pipeline.principal(caller, strict_context=False)
             self.sessions.check_room(principal)
         except Refusal as refusal:
-            self._audit_refused(principal, refusal)
+            if principal is None and refusal.unauthenticated:
+                # Refused while authenticating (tenant suspended...): counted like every other such refusal.
+                self.pipeline.audit_unauthenticated(caller, "mcp:initialize", refusal)
+            else:
+                self._audit_refused(principal, refusal)
             return refusal
         return None
 

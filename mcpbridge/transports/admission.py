@@ -10,6 +10,7 @@ never opens anything.
 
 import json
 import math
+import time
 from collections.abc import Awaitable, Callable
 
 from django.conf import settings
@@ -19,7 +20,8 @@ from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 from mcpbridge.server.errors import RATE_LIMITED, Refusal, rate_limited
-from mcpbridge.server.limiter import LocalWindows, RedisWindows
+from controlplane.outages import STORE_ERRORS, store_outage
+from mcpbridge.server.limiter import rate_windows
 
 PER_KEY = "mcp_initialize_per_key"
 PER_ADDRESS = "mcp_initialize_per_address"
@@ -29,7 +31,7 @@ _VERSION_HEADER = MCP_PROTOCOL_VERSION_HEADER.lower().encode("ascii")
 _PRECHECK_MAX_BODY = 64 * 1024
 
 # Given the authenticated user of an `initialize`, the refusal it would get, or None when it may proceed.
-Precheck = Callable[[AuthenticatedUser], Awaitable[Refusal | None]]
+Precheck = Callable[[AuthenticatedUser, str], Awaitable[Refusal | None]]
 # Told of each opening request refused by a rate: the authenticated user and the refusal.
 OnRateLimited = Callable[[AuthenticatedUser, Refusal], None]
 
@@ -50,14 +52,26 @@ class SessionAdmission:
         self.app = app
         self.precheck = precheck
         self.on_rate_limited = on_rate_limited
-        self.windows = RedisWindows(redis_url) if redis_url else LocalWindows()
+        self.windows = rate_windows(redis_url)
+        self.fallback_windows = rate_windows()
+        self.outage = store_outage(redis_url) if redis_url else None
         self.per_key = settings.MCP_INITIALIZE_RATE_PER_MINUTE_PER_KEY if per_key is None else per_key
         self.per_address = settings.MCP_INITIALIZE_RATE_PER_MINUTE_PER_ADDRESS if per_address is None else per_address
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and _opens_session(scope):
             user = scope.get("user")
-            refusal = self._refusal(scope)
+            started = time.monotonic()
+            try:
+                refusal = self._refusal(scope, self.windows)
+            except STORE_ERRORS as exc:
+                # The shared windows cannot be read: this process's own windows hold the line meanwhile, so new
+                # sessions stay bounded per process while Redis is away (one log line per outage).
+                self.outage.failed(exc)
+                refusal = self._refusal(scope, self.fallback_windows)
+            else:
+                if self.outage is not None:
+                    self.outage.succeeded(started)
             if refusal is not None:
                 if self.on_rate_limited is not None and isinstance(user, AuthenticatedUser):
                     self.on_rate_limited(user, _rate_refusal(*refusal))
@@ -66,12 +80,12 @@ class SessionAdmission:
                 body, receive = await _buffered(receive)
                 request_id = _initialize_id(body)
                 if request_id is not None:
-                    refused = await self.precheck(user)
+                    refused = await self.precheck(user, (scope.get("client") or ("",))[0])
                     if refused is not None:
                         return await _json_rpc_error(request_id, refused)(scope, receive, send)
         return await self.app(scope, receive, send)
 
-    def _refusal(self, scope) -> tuple[str, int, float] | None:
+    def _refusal(self, scope, windows) -> tuple[str, int, float] | None:
         user = scope.get("user")
         key = user.access_token.client_id if isinstance(user, AuthenticatedUser) else ""
         address = (scope.get("client") or ("unknown",))[0]
@@ -79,7 +93,7 @@ class SessionAdmission:
         for limit, identity, maximum in ((PER_KEY, key, self.per_key), (PER_ADDRESS, address, self.per_address)):
             if not identity:
                 continue
-            wait = self.windows.hit(limit, identity, maximum, 60, 1)
+            wait = windows.hit(limit, identity, maximum, 60, 1)
             if wait is not None:
                 return limit, maximum, wait
         return None
@@ -179,3 +193,4 @@ def _too_many(limit: str, maximum: int, wait: float):
         await send({"type": "http.response.body", "body": body})
 
     return respond
+

@@ -2,6 +2,7 @@
 protection from settings. Used by `runmcp --transport http` and mounted at /mcp in the main ASGI app."""
 
 import asyncio
+import functools
 import logging
 import math
 import socket
@@ -26,6 +27,7 @@ from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_k
 from mcpbridge.server.errors import Refusal
 from mcpbridge.transports.admission import SessionAdmission
 from tenants.policy import Principal, ResolutionError, resolve_api_key
+from tenants.services import RefusalDoor
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +123,14 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
     runtime.close_session = close_session
     runtime.transport_idle_seconds = transport_idle_seconds
     manager._serve_opening_request = serve_opening_request_or_discard
-    async def initialize_refusal(user) -> Refusal | None:
+    async def initialize_refusal(user, address: str) -> Refusal | None:
         token = user.access_token
         resolution = token._resolution if isinstance(token, ApiKeyToken) else None
-        return await to_thread.run_sync(runtime.session_refusal, token.token, resolution)
+        return await to_thread.run_sync(
+            functools.partial(
+                runtime.session_refusal, token.token, resolution, door=RefusalDoor.MCP_HTTP, address=address
+            )
+        )
 
     def initialize_rate_limited(user, refusal: Refusal) -> None:
         token = user.access_token

@@ -154,8 +154,8 @@ def test_revoked_unknown_expired_and_malformed_keys_get_401(account):
         assert response.status_code == 401, (code, response.content)
         assert response.json()["code"] == code
         assert response["WWW-Authenticate"].startswith("Bearer")
-    refusal = AuditEvent.objects.get(action="auth_failure", actor=f"service-key:{revoked.prefix}")
-    assert refusal.outcome == "denied" and refusal.details == {"reason": "revoked_key"}
+    refusal = AuditEvent.objects.get(action="auth_failure", actor=f"key:{revoked.prefix}")
+    assert refusal.outcome == "denied" and refusal.details["reason"] == "revoked_key"
 
 
 def test_rotation_replaces_the_key(account):

@@ -20,6 +20,7 @@ from mcpbridge.server.telemetry import Telemetry
 from mcpbridge.server.tools import default_registry
 from mcpbridge.services.kv import kv_get
 from tenants.limits import LIMIT_NAMES, Limit
+from tenants.models import Membership
 from tenants.policy import resolve_api_key
 from tenants.services import tenant_limit_set
 from tests.factories import ACTOR, make_key, make_member, make_tenant
@@ -75,8 +76,21 @@ def _concurrent_calls(caller: Caller) -> Refusal:
 
 
 def _sessions(caller: Caller) -> Refusal:
+    """The tenant's cap: a second key of the tenant finds no room (a key never ends another key's session)."""
     registry = SessionRegistry(transport=McpSession.Transport.STDIO, idle_seconds=1800)
     registry.open(principal=caller.principal, raw_key=caller.raw_key, protocol_version="2025-11-25")
+    _, other_raw = make_key(Membership.objects.get(pk=caller.principal.membership_id))
+    other = Caller(other_raw)
+    with pytest.raises(Refusal) as refusal:
+        registry.open(principal=other.principal, raw_key=other.raw_key, protocol_version="2025-11-25")
+    return refusal.value
+
+
+def _sessions_per_key(caller: Caller) -> Refusal:
+    """The key's cap: its only session has a call running, so there is no idle one to end for a new one."""
+    registry = SessionRegistry(transport=McpSession.Transport.STDIO, idle_seconds=1800)
+    busy, _ = registry.open(principal=caller.principal, raw_key=caller.raw_key, protocol_version="2025-11-25")
+    busy.calls_in_flight = 1
     with pytest.raises(Refusal) as refusal:
         registry.open(principal=caller.principal, raw_key=caller.raw_key, protocol_version="2025-11-25")
     return refusal.value
@@ -98,6 +112,7 @@ SCENARIOS: dict[str, Scenario] = {
     Limit.REQUESTS_PER_MINUTE: Scenario(2, RATE_LIMITED, _repeat("whoami", lambda i: {}, 2)),
     Limit.MAX_CONCURRENT_REQUESTS: Scenario(1, RATE_LIMITED, _concurrent_calls),
     Limit.MAX_MCP_SESSIONS: Scenario(1, TENANT_ERROR, _sessions),
+    Limit.MAX_MCP_SESSIONS_PER_KEY: Scenario(1, TENANT_ERROR, _sessions_per_key),
     Limit.STORAGE_BYTES: Scenario(10, TENANT_ERROR, _repeat("artifacts_put", lambda i: {"name": f"a{i}", "content": "x" * 8}, 1)),
     Limit.MAX_ARTIFACT_BYTES: Scenario(5, TENANT_ERROR, _repeat("artifacts_put", lambda i: {"name": "a", "content": "x" * (5 + i)}, 1)),
     Limit.KV_ITEMS: Scenario(1, TENANT_ERROR, _repeat("kv_set", lambda i: {"key": f"k{i}", "value": "v"}, 1)),
