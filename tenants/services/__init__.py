@@ -32,7 +32,7 @@ from tenants.services.tenants import (
     tenant_suspend,
     tenant_update,
 )
-from tenants.services.usage import usage_increment
+from tenants.services.usage import usage_increment, usage_record_level
 from tenants.services.users import user_ensure
 
 __all__ = [
@@ -74,5 +74,6 @@ __all__ = [
     "tenant_suspend",
     "tenant_update",
     "usage_increment",
+    "usage_record_level",
     "user_ensure",
 ]
