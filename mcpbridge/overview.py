@@ -28,6 +28,7 @@ REFUSALS = (AuditOutcome.DENIED, AuditOutcome.RATE_LIMITED, AuditOutcome.QUOTA_E
 RATE_WINDOW = datetime.timedelta(minutes=1)
 REFUSAL_WINDOW = datetime.timedelta(hours=1)
 CHART_DAYS = 30
+BYTE_LIMITS = (Limit.STORAGE_BYTES, Limit.MAX_ARTIFACT_BYTES, Limit.MAX_KV_VALUE_BYTES)
 
 
 def tenants_by_status() -> dict[str, int]:
@@ -184,6 +185,10 @@ class QuotaBar:
         if not self.maximum:
             return 100 if self.used else 0
         return min(100, round(100 * self.used / self.maximum))
+
+    @property
+    def in_bytes(self) -> bool:
+        return self.limit in BYTE_LIMITS
 
     @property
     def near(self) -> bool:

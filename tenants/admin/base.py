@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from tenants.capabilities import Capability
 from tenants.models.audit import AuditAction
@@ -24,6 +25,13 @@ class CapabilitiesField(forms.TypedMultipleChoiceField):
 
     def prepare_value(self, value):
         return value or []
+
+
+def compact_time(value) -> str:
+    """A time as a list column shows it: narrow enough for a 1366 px screen (full precision on the change page)."""
+    if value is None:
+        return "-"
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
 def run_service(request, call, success: str | None = None) -> bool:

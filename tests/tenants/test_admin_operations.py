@@ -160,7 +160,7 @@ def test_tenant_page_shows_status_buttons_quota_bars_sessions_and_audit(client, 
     assert bars[Limit.MAX_ARTIFACT_BYTES].used is None  # a per-item size has no running total
     assert page.context["status_actions"] == ["suspend", "offboard"]
     html = page.content.decode()
-    assert "850 / 1000 (85 %)" in html and "inspector" in html
+    assert "850\xa0bytes / 1000\xa0bytes (85 %)" in html and "inspector" in html
     assert reverse("admin:tenants_tenant_chart", args=[tenant.pk, "tool-calls"]) in html
     assert reverse("admin:tenants_tenant_status", args=[tenant.pk, "suspend"]) in html
 
