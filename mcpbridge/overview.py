@@ -6,6 +6,7 @@ overview stays one screen and a fixed number of queries at 10,000 tenants and mi
 
 import datetime
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.db.models import Count, F, FloatField, Q, Sum, TextField, Value
 from django.db.models.fields.json import KT
@@ -19,10 +20,10 @@ from tenants.limits import Limit
 from tenants.models import AuditEvent, Tenant, UsageCounter
 from tenants.models.audit import AuditAction, AuditOutcome
 from tenants.models.tenants import TenantStatus
-from tenants.selectors import effective_limit_sql, tenant_effective_limits
+from tenants.selectors import tenant_effective_limits, with_effective_limit
 
-# A tenant is "near" a limit from this share of it on.
-NEAR_LIMIT_RATIO = 0.8
+# A tenant is "near" a limit from this share of it on (a fraction, so queries compare integers: used * 5 >= limit * 4).
+NEAR_LIMIT_RATIO = Fraction(4, 5)
 # Outcomes that mean the platform said no (errors are failures, not refusals).
 REFUSALS = (AuditOutcome.DENIED, AuditOutcome.RATE_LIMITED, AuditOutcome.QUOTA_EXCEEDED, AuditOutcome.INVALID)
 RATE_WINDOW = datetime.timedelta(minutes=1)
@@ -101,30 +102,33 @@ def _ratio(used: str, maximum: str):
 
 def _quota_pressure(top: int) -> list[LimitPressure]:
     month = timezone.now().strftime("%Y-%m")
+    current = QuotaUsage.objects.filter(Q(metric__in=GAUGES, period="") | Q(metric__in=MONTHLY, period=month), used__gt=0)
     rows = (
-        QuotaUsage.objects.filter(Q(metric__in=GAUGES, period="") | Q(metric__in=MONTHLY, period=month), used__gt=0)
-        .annotate(maximum=effective_limit_sql(limit_field="metric"))
-        .filter(used__gte=F("maximum") * NEAR_LIMIT_RATIO)
-        .annotate(ratio=_ratio("used", "maximum"))
+        with_effective_limit(current, limit_field="metric", limits=QUOTAS)
+        .alias(scaled_used=F("used") * NEAR_LIMIT_RATIO.denominator)
+        .filter(scaled_used__gte=F("effective_limit") * NEAR_LIMIT_RATIO.numerator)
+        .annotate(ratio=_ratio("used", "effective_limit"))
         .order_by(F("ratio").desc(nulls_first=True), "tenant__slug")
-        .values_list("tenant_id", "tenant__slug", "metric", "used", "maximum")[:top]
+        .values_list("tenant_id", "tenant__slug", "metric", "used", "effective_limit")[:top]
     )
     return [LimitPressure(str(t), slug, metric, used, maximum) for t, slug, metric, used, maximum in rows]
 
 
 def _request_rate_pressure(top: int) -> list[LimitPressure]:
+    recent_calls = AuditEvent.objects.filter(
+        created_at__gte=timezone.now() - RATE_WINDOW, action=AuditAction.TOOL_CALL, tenant__isnull=False
+    )
     rows = (
-        AuditEvent.objects.filter(
-            created_at__gte=timezone.now() - RATE_WINDOW, action=AuditAction.TOOL_CALL, tenant__isnull=False
-        )
+        with_effective_limit(recent_calls, limit_name=Limit.REQUESTS_PER_MINUTE)
         .order_by()
-        .values("tenant_id", "tenant__slug")
-        .annotate(calls=Count("id"), maximum=effective_limit_sql(limit_name=Limit.REQUESTS_PER_MINUTE))
-        .filter(calls__gte=F("maximum") * NEAR_LIMIT_RATIO)
+        .values("tenant_id", "tenant__slug", "effective_limit")
+        .annotate(calls=Count("id"))
+        .alias(scaled_calls=Count("id") * NEAR_LIMIT_RATIO.denominator)
+        .filter(scaled_calls__gte=F("effective_limit") * NEAR_LIMIT_RATIO.numerator)
         .order_by("-calls")[:top]
     )
     return [
-        LimitPressure(str(r["tenant_id"]), r["tenant__slug"], Limit.REQUESTS_PER_MINUTE, r["calls"], r["maximum"])
+        LimitPressure(str(r["tenant_id"]), r["tenant__slug"], Limit.REQUESTS_PER_MINUTE, r["calls"], r["effective_limit"])
         for r in rows
     ]
 
