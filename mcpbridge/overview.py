@@ -265,11 +265,11 @@ def tenant_storage_per_day(*, tenant: Tenant, days: int = CHART_DAYS) -> list[in
     for day in axis:
         level = levels.get(day, level)
         series.append(level)
-    series[-1] = tenant_usage_levels_storage(tenant=tenant)
+    series[-1] = tenant_storage_used(tenant=tenant)
     return series
 
 
-def tenant_usage_levels_storage(*, tenant: Tenant) -> int:
+def tenant_storage_used(*, tenant: Tenant) -> int:
     return (
         QuotaUsage.objects.filter(tenant=tenant, metric=Limit.STORAGE_BYTES, period="").values_list("used", flat=True).first()
         or 0

@@ -30,7 +30,7 @@ _STYLE = dict(
     major_label_font_size=11,
     legend_font_size=12,
 )
-_SIZE = dict(width=720, height=260, margin=8, legend_at_bottom=True, legend_at_bottom_columns=6, js=[])
+_SIZE = dict(width=720, height=290, margin=8, legend_at_bottom=True, legend_at_bottom_columns=6, js=[])
 
 
 def _day_labels(days: list[datetime.date]) -> list[str]:

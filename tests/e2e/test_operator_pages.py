@@ -96,7 +96,7 @@ def test_operator_reads_overview_and_suspends_and_resumes_a_tenant(served_fresh_
         page.wait_for_selector("#quota-bars")
         assert _chart_loaded(page, "#chart-tool-calls") and _chart_loaded(page, "#chart-storage")
         storage = page.locator("#quota-bars tr[data-limit=storage_bytes]")
-        assert storage.locator("meter").count() == 1 and "4.0 KB /" in storage.inner_text()
+        assert storage.locator("meter").count() == 1 and "4.0\xa0KB / 1.0\xa0GB" in storage.inner_text()
         assert page.locator("#quota-bars meter").count() >= 6
         page.screenshot(path=str(artifacts / "operator-tenant.png"), full_page=True)
 
