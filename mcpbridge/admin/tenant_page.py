@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from mcpbridge import overview
+from mcpbridge import tenant_usage
 from mcpbridge.admin.charts import chart_response, storage_chart, tool_calls_chart
 from tenants.admin.base import actor_for, run_service
 from tenants.admin.tenants import TenantAdmin
@@ -48,10 +48,10 @@ class TenantOperationsAdmin(TenantAdmin):
         can_change = self.has_change_permission(request, tenant)
         return {
             "status_actions": tenant_status_actions(tenant=tenant) if can_change else [],
-            "quota_bars": overview.tenant_quota_bars(tenant=tenant),
-            "open_sessions": overview.tenant_open_sessions(tenant=tenant),
-            "latest_audit": overview.tenant_latest_audit(tenant=tenant),
-            "chart_days": overview.CHART_DAYS,
+            "quota_bars": tenant_usage.tenant_quota_bars(tenant=tenant),
+            "open_sessions": tenant_usage.tenant_open_sessions(tenant=tenant),
+            "latest_audit": tenant_usage.tenant_latest_audit(tenant=tenant),
+            "chart_days": tenant_usage.CHART_DAYS,
             "chart_urls": {
                 chart.replace("-", "_"): reverse("admin:tenants_tenant_chart", args=[tenant.pk, chart]) for chart in CHARTS
             },
@@ -87,12 +87,12 @@ class TenantOperationsAdmin(TenantAdmin):
 
     def chart_view(self, request, object_id, chart):
         tenant = self._tenant_or_404(request, object_id)
-        days = overview.chart_days()
+        days = tenant_usage.chart_days()
         if chart == "tool-calls":
-            return chart_response(tool_calls_chart(days=days, series=overview.tenant_tool_calls_per_day(tenant=tenant)))
+            return chart_response(tool_calls_chart(days=days, series=tenant_usage.tenant_tool_calls_per_day(tenant=tenant)))
         if chart == "storage":
             maximum = next(e.value for e in tenant_effective_limits(tenant=tenant) if e.limit == Limit.STORAGE_BYTES)
-            levels = overview.tenant_storage_per_day(tenant=tenant)
+            levels = tenant_usage.tenant_storage_per_day(tenant=tenant)
             return chart_response(storage_chart(days=days, levels=levels, maximum=maximum))
         raise Http404("No such chart.")
 

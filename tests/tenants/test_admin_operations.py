@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from mcpbridge import overview
+from mcpbridge import overview, tenant_usage
 from mcpbridge.models import McpSession, OutboxEvent, QuotaUsage
 from mcpbridge.server.telemetry import METRIC_TOOL_CALLS, METRIC_TOOL_REFUSED
 from mcpbridge.services.quotas import quota_release, quota_reserve
@@ -223,7 +223,7 @@ def test_tool_calls_per_day_by_outcome_over_30_days():
     _tool_call(tenant, when=now - datetime.timedelta(days=3))
     _tool_call(tenant, when=now - datetime.timedelta(days=31))  # outside the window
     _tool_call(other)
-    series = overview.tenant_tool_calls_per_day(tenant=tenant)
+    series = tenant_usage.tenant_tool_calls_per_day(tenant=tenant)
     assert set(series) == {"ok", "denied"} and all(len(s) == 30 for s in series.values())
     assert series["ok"][-1] == 2 and series["ok"][-4] == 1 and sum(series["ok"]) == 3
     assert series["denied"][-1] == 1 and sum(series["denied"]) == 1
@@ -237,7 +237,7 @@ def test_storage_history_is_recorded_on_every_change_and_carried_over_quiet_days
     assert UsageCounter.objects.get(tenant=tenant, metric=Limit.STORAGE_BYTES, day=today).value == 200
     UsageCounter.objects.create(tenant=tenant, metric=Limit.STORAGE_BYTES, day=today - datetime.timedelta(days=40), value=50)
     UsageCounter.objects.create(tenant=tenant, metric=Limit.STORAGE_BYTES, day=today - datetime.timedelta(days=10), value=120)
-    series = overview.tenant_storage_per_day(tenant=tenant)
+    series = tenant_usage.tenant_storage_per_day(tenant=tenant)
     assert len(series) == 30
     assert series[0] == 50 and series[-12] == 50 and series[-11] == 120 and series[-2] == 120 and series[-1] == 200
 
@@ -263,5 +263,5 @@ def test_quota_usage_row_for_quotas_is_used_by_the_bars():
     tenant = make_tenant()
     QuotaUsage.objects.create(tenant=tenant, metric=Limit.EVENTS_PER_MONTH, period="2000-01", used=99)
     quota_reserve(tenant_id=tenant.id, limit=Limit.EVENTS_PER_MONTH, amount=7, maximum=100)
-    bars = {bar.limit: bar for bar in overview.tenant_quota_bars(tenant=tenant)}
+    bars = {bar.limit: bar for bar in tenant_usage.tenant_quota_bars(tenant=tenant)}
     assert bars[Limit.EVENTS_PER_MONTH].used == 7  # this month's row, not an old month's
