@@ -6,7 +6,7 @@ from tenants.admin.base import ReadOnlyAdmin
 
 @admin.register(QuotaUsage)
 class QuotaUsageAdmin(ReadOnlyAdmin):
-    list_display = ("tenant", "metric", "period", "used", "reconciled_at", "updated_at")
+    list_display = ("tenant", "metric", "period", "used", "updated_at")
     list_filter = ("metric",)
     search_fields = ("tenant__slug",)
     list_select_related = ("tenant",)

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from mcpbridge.models import McpSession
 from mcpbridge.services.sessions import mcp_session_revoke
-from tenants.admin.base import ReadOnlyAdmin, actor_for
+from tenants.admin.base import ReadOnlyAdmin, actor_for, compact_time
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -24,20 +24,9 @@ class OpenFilter(admin.SimpleListFilter):
 class McpSessionAdmin(ReadOnlyAdmin):
     """Sessions are recorded by the MCP servers; admins watch them and revoke them (ends within 2 s)."""
 
-    list_display = (
-        "id",
-        "tenant",
-        "user",
-        "key_prefix",
-        "transport",
-        "protocol_version",
-        "client_name",
-        "started_at",
-        "last_seen_at",
-        "request_count",
-        "ended_at",
-        "end_reason",
-    )
+    # Fits 1366 px; protocol version, start and end times are on the session's page.
+    list_display = ("session", "tenant", "user", "key_prefix", "client_name", "last_seen", "requests", "state")
+    list_display_links = ("session",)
     list_filter = (OpenFilter, "transport", "end_reason", "protocol_version", "started_at")
     search_fields = ("id", "tenant__slug", "membership__user__username", "api_key__prefix", "client_name")
     list_select_related = ("tenant", "membership__user", "api_key")
@@ -46,6 +35,22 @@ class McpSessionAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     list_per_page = 50
     readonly_fields = [field.name for field in McpSession._meta.fields]
+
+    @admin.display(description="session", ordering="started_at")
+    def session(self, obj):
+        return f"{obj.transport} {str(obj.id)[:8]}"
+
+    @admin.display(description="requests", ordering="request_count")
+    def requests(self, obj):
+        return obj.request_count
+
+    @admin.display(description="last seen", ordering="last_seen_at")
+    def last_seen(self, obj):
+        return compact_time(obj.last_seen_at)
+
+    @admin.display(description="state", ordering="ended_at")
+    def state(self, obj):
+        return "open" if obj.is_open else obj.get_end_reason_display() or "ended"
 
     @admin.display(description="user", ordering="membership__user__username")
     def user(self, obj):

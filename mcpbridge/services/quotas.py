@@ -11,10 +11,14 @@ from django.utils import timezone
 from mcpbridge.models import QuotaUsage
 from mcpbridge.services.errors import QuotaExceeded
 from tenants.limits import Limit
+from tenants.services import usage_record_level
 
 GAUGES = (Limit.STORAGE_BYTES, Limit.KV_ITEMS, Limit.SECRETS_COUNT)
 MONTHLY = (Limit.EVENTS_PER_MONTH,)
 QUOTAS = (*GAUGES, *MONTHLY)
+# Gauges whose level is also kept per day (usage counter of the same name), for the tenant page's history chart.
+# Storage only: KV and secrets writes are frequent and small, and an extra write each would cost more than it shows.
+HISTORY_GAUGES = (Limit.STORAGE_BYTES,)
 
 
 def _period(limit: str) -> str:
@@ -36,11 +40,13 @@ def quota_reserve(*, tenant_id, limit: str, amount: int, maximum: int) -> None:
     QuotaUsage.objects.get_or_create(tenant_id=tenant_id, metric=limit, period=_period(limit))
     if not _row(tenant_id, limit).filter(used__lte=maximum - amount).update(used=F("used") + amount):
         raise QuotaExceeded(limit, quota_used(tenant_id=tenant_id, limit=limit), maximum, requested=amount)
+    _record_history(tenant_id, limit)
 
 
 def quota_release(*, tenant_id, limit: str, amount: int) -> None:
     if amount > 0:
         _row(tenant_id, limit).update(used=Greatest(F("used") - amount, 0))
+        _record_history(tenant_id, limit)
 
 
 def quota_set(*, tenant_id, limit: str, used: int) -> None:
@@ -48,6 +54,12 @@ def quota_set(*, tenant_id, limit: str, used: int) -> None:
     QuotaUsage.objects.update_or_create(
         tenant_id=tenant_id, metric=limit, period=_period(limit), defaults={"used": used, "reconciled_at": timezone.now()}
     )
+    _record_history(tenant_id, limit)
+
+
+def _record_history(tenant_id, limit: str) -> None:
+    if limit in HISTORY_GAUGES:
+        usage_record_level(tenant_id=tenant_id, metric=limit, value=quota_used(tenant_id=tenant_id, limit=limit))
 
 
 def quota_status(*, principal) -> dict:

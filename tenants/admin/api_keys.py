@@ -69,7 +69,7 @@ class KeyState(admin.SimpleListFilter):
 @admin.register(ApiKey)
 class ApiKeyAdmin(ServiceBackedAdmin):
     form = ApiKeyForm
-    list_display = ("prefix", "name", "member", "tenant", "scope", "expires_at", "revoked_at", "last_used_at")
+    list_display = ("prefix", "name", "member", "tenant", "scope", "revoked_at", "last_used_at")
     list_filter = (KeyState, "created_at", "membership__tenant__status")
     search_fields = ("prefix", "name", "membership__user__username", "membership__tenant__slug")
     list_select_related = ("membership__user", "membership__tenant")

@@ -9,7 +9,7 @@ from tenants.models import AuditEvent
 class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: audit events are appended by the services and never changed or deleted."""
 
-    list_display = ("created_at", "actor", "tenant", "action", "target", "outcome", "count", "latency_ms", "request_id")
+    list_display = ("created_at", "actor", "tenant", "target", "outcome", "count")
     list_filter = ("action", "outcome", "created_at")
     search_fields = ("actor", "target", "request_id", "tenant__slug")
     list_select_related = ("tenant",)

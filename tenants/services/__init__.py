@@ -34,7 +34,7 @@ from tenants.services.tenants import (
     tenant_suspend,
     tenant_update,
 )
-from tenants.services.usage import usage_increment
+from tenants.services.usage import usage_increment, usage_record_level
 from tenants.services.users import user_create_for_tenant, user_ensure
 
 __all__ = [
@@ -84,5 +84,6 @@ __all__ = [
     "tenant_update",
     "usage_increment",
     "user_create_for_tenant",
+    "usage_record_level",
     "user_ensure",
 ]

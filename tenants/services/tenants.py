@@ -43,8 +43,14 @@ def tenant_update(*, tenant: Tenant, actor: Actor, name: str | None = None, regi
     return tenant
 
 
+# Which status each lifecycle operation starts from (the admin's status buttons read it too).
+SUSPEND_FROM = frozenset({TenantStatus.ACTIVE})
+RESUME_FROM = frozenset({TenantStatus.SUSPENDED})
+OFFBOARD_FROM = frozenset({TenantStatus.ACTIVE, TenantStatus.SUSPENDED})
+
+
 def _transition(
-    tenant: Tenant, *, actor: Actor, allowed_from: set[str], to: str, event: str, operation: str
+    tenant: Tenant, *, actor: Actor, allowed_from: frozenset[str], to: str, event: str, operation: str
 ) -> Tenant:
     locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
     if locked.status == to:
@@ -71,7 +77,7 @@ def _transition(
 @transaction.atomic
 def tenant_suspend(*, tenant: Tenant, actor: Actor) -> Tenant:
     return _transition(
-        tenant, actor=actor, allowed_from={TenantStatus.ACTIVE}, to=TenantStatus.SUSPENDED, event=LifecycleEvent.SUSPENDED,
+        tenant, actor=actor, allowed_from=SUSPEND_FROM, to=TenantStatus.SUSPENDED, event=LifecycleEvent.SUSPENDED,
         operation="tenant.suspend",
     )
 
@@ -79,7 +85,7 @@ def tenant_suspend(*, tenant: Tenant, actor: Actor) -> Tenant:
 @transaction.atomic
 def tenant_resume(*, tenant: Tenant, actor: Actor) -> Tenant:
     return _transition(
-        tenant, actor=actor, allowed_from={TenantStatus.SUSPENDED}, to=TenantStatus.ACTIVE, event=LifecycleEvent.RESUMED,
+        tenant, actor=actor, allowed_from=RESUME_FROM, to=TenantStatus.ACTIVE, event=LifecycleEvent.RESUMED,
         operation="tenant.resume",
     )
 
@@ -90,7 +96,7 @@ def tenant_offboard(*, tenant: Tenant, actor: Actor) -> Tenant:
     return _transition(
         tenant,
         actor=actor,
-        allowed_from={TenantStatus.ACTIVE, TenantStatus.SUSPENDED},
+        allowed_from=OFFBOARD_FROM,
         to=TenantStatus.OFFBOARDING,
         event=LifecycleEvent.OFFBOARDING,
         operation="tenant.offboard",
