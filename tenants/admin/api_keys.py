@@ -151,7 +151,9 @@ class ApiKeyAdmin(ServiceBackedAdmin):
     def revoke_keys(self, request, queryset):
         actor = actor_for(request)
         done = sum(
-            run_service(request, lambda k=key: api_key_revoke(api_key=k, actor=actor, reason="revoked in admin"))
+            run_service(
+                request, lambda k=key: api_key_revoke(api_key=k, actor=actor, reason="revoked in admin"), history=key
+            )
             for key in queryset.filter(revoked_at__isnull=True)
         )
         self.message_user(request, f"Revoked {done} key(s).")
@@ -161,7 +163,7 @@ class ApiKeyAdmin(ServiceBackedAdmin):
         actor = actor_for(request)
         issued = []
         for key in queryset.filter(revoked_at__isnull=True).select_related("membership"):
-            run_service(request, lambda k=key: issued.append(api_key_rotate(api_key=k, actor=actor)))
+            run_service(request, lambda k=key: issued.append(api_key_rotate(api_key=k, actor=actor)), history=key)
         if issued:
             return self._redirect_to_issued(request, issued)
         self.message_user(request, "No active key was selected.")
