@@ -99,7 +99,9 @@ def _links(membership, api_key) -> list[tuple[str, str]]:
 def explain_access_view(request, model_admin):
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    form = ExplainAccessForm(request.GET or None)
+    asked = "tool" in request.GET or "capability" in request.GET
+    # A link that only names the key or member (from its page) opens the form filled in, not with errors.
+    form = ExplainAccessForm(request.GET) if asked else ExplainAccessForm(initial=request.GET.dict())
     answer = links = None
     if form.is_valid():
         data = form.cleaned_data
