@@ -1,9 +1,13 @@
 """The audit list as CSV, streamed: rows are read in chunks and written as they come, so a million rows cost
-the memory of one chunk. Under ASGI the rows are read by an async iterator (Django would otherwise collect a
-synchronous one into a list before sending the first byte)."""
+the memory of one chunk. Under ASGI the response needs an async iterator (Django would otherwise collect a
+synchronous one into a list before sending the first byte); it pulls the same lines a chunk at a time from a
+worker thread, the one thread that holds the database cursor."""
 
 import csv
 from collections.abc import AsyncIterator, Iterator
+from itertools import islice
+
+from asgiref.sync import sync_to_async
 
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
@@ -45,10 +49,11 @@ def audit_csv_lines(queryset) -> Iterator[str]:
 
 
 async def audit_csv_lines_async(queryset) -> AsyncIterator[str]:
-    writer = csv.writer(_Line())
-    yield writer.writerow(HEADER)
-    async for row in queryset.values_list(*_FIELDS).aiterator(chunk_size=CHUNK_ROWS):
-        yield _line(writer, row)
+    # Not QuerySet.aiterator(): for values_list() it opens the cursor on the event loop, which Django refuses.
+    lines = audit_csv_lines(queryset)
+    next_chunk = sync_to_async(lambda: "".join(islice(lines, CHUNK_ROWS)), thread_sensitive=True)
+    while chunk := await next_chunk():
+        yield chunk
 
 
 def audit_csv_response(request, queryset) -> StreamingHttpResponse:

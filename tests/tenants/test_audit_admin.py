@@ -7,8 +7,10 @@ import tracemalloc
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.test import AsyncClient
 from django.urls import reverse
 from django.utils import timezone
 
@@ -96,6 +98,23 @@ def test_export_streams_every_matching_row_with_the_list_filters(client, staff, 
     assert len(rows) == 250  # more than one page of the list (100): every matching row, not the page
     assert {row["summary"] for row in rows} == {"called kv_set"}
     assert {row["tenant"] for row in rows} == {"acme"}
+
+
+def test_export_under_asgi_streams_from_an_async_iterator(staff):
+    """Under ASGI Django would buffer a synchronous iterator whole; the export hands it an async one."""
+    tenant = make_tenant("acme")
+    audit_record(actor=Actor("key:cpk_aaaa1111", channel="tool_call"), target="tool:kv_set", tenant_id=tenant.id,
+                 details={"tool": "kv_set"})
+    asgi = AsyncClient()
+    asgi.force_login(staff)
+    response = async_to_sync(asgi.get)(reverse(EXPORT), {"tenant_slug": "acme"})
+    assert response.status_code == 200 and response.is_async
+
+    async def body():
+        return b"".join([part async for part in response.streaming_content]).decode()
+
+    rows = list(csv.DictReader(io.StringIO(async_to_sync(body)())))
+    assert [row["summary"] for row in rows] == ["called kv_set", "created tenant acme"]
 
 
 def test_export_neutralises_spreadsheet_formulas(client, staff):
