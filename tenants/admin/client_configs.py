@@ -47,13 +47,13 @@ def client_configs(*, prefix: str, tenant_slug: str, raw_key: str | None = None)
         ClientConfig(
             "stdio", "Desktop assistant (stdio)",
             "Add to the assistant's MCP servers file (for example claude_desktop_config.json). It starts "
-            "`manage.py runmcp` of this checkout, which needs the same database settings as this server.",
-            json.dumps(stdio, indent=2),
+            "manage.py runmcp of this checkout, which needs the same database settings as this server.",
+            json.dumps(stdio, indent=2, ensure_ascii=False),
         ),
         ClientConfig(
             "http", "Streamable HTTP",
             f"URL {mcp_url()} with the header Authorization: Bearer <key>, for clients that take a remote server.",
-            json.dumps(http, indent=2),
+            json.dumps(http, indent=2, ensure_ascii=False),
         ),
         ClientConfig(
             "inspector", "MCP Inspector (command line)",
