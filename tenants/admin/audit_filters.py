@@ -73,7 +73,7 @@ def _moment(text: str, *, end_of_day: bool) -> datetime | None:
 class _TimeFilter(InputFilter):
     end_of_day = False
     lookup = ""
-    placeholder = "2026-01-31 or 2026-01-31T14:00"
+    placeholder = "2026-01-31T14:00"
 
     def queryset(self, request, queryset):
         value = (self.value() or "").strip()
