@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from mcpbridge.models import McpSession
 from mcpbridge.services.sessions import mcp_session_revoke
-from tenants.admin.base import ReadOnlyAdmin, actor_for, compact_time
+from tenants.admin.base import ReadOnlyAdmin, actor_for, compact_time, run_service
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -62,8 +62,8 @@ class McpSessionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Revoke selected sessions (they end within 2 seconds)")
     def revoke(self, request, queryset):
-        ended = 0
-        for session in queryset.filter(ended_at__isnull=True):
-            mcp_session_revoke(session=session, actor=actor_for(request))
-            ended += 1
+        ended = sum(
+            run_service(request, lambda s=session: mcp_session_revoke(session=s, actor=actor_for(request)), history=session)
+            for session in queryset.filter(ended_at__isnull=True)
+        )
         messages.success(request, f"Revoked {ended} session(s).")

@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET
 
 from tenants.admin.base import CapabilitiesField, ServiceBackedAdmin, actor_for, run_service, scope_label
+from tenants.admin.client_configs import client_configs
 from tenants.admin.issued_keys import issued_keys_stash, issued_keys_take
 from tenants.models import ApiKey
 from tenants.services import api_key_issue, api_key_revoke, api_key_rotate, api_key_update
@@ -76,6 +77,7 @@ class ApiKeyAdmin(ServiceBackedAdmin):
     autocomplete_fields = ("membership", "default_org")
     actions = ("revoke_keys", "rotate_keys")
     readonly_fields = ("prefix", "created_at", "created_by", "last_used_at", "revoked_at", "revoked_reason")
+    change_form_template = "admin/tenants/apikey/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
         return (*self.readonly_fields, "membership") if obj else ()
@@ -122,6 +124,13 @@ class ApiKeyAdmin(ServiceBackedAdmin):
             actor=actor_for(request),
         )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        key = self.get_object(request, object_id)
+        extra_context = dict(extra_context or {})
+        if key is not None and key.revoked_at is None:
+            extra_context["client_configs"] = client_configs(prefix=key.prefix, tenant_slug=key.membership.tenant.slug)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_urls(self):
         show = self.admin_site.admin_view(require_GET(self.issued_view))
         return [path("issued/<str:token>/", show, name="tenants_apikey_issued"), *super().get_urls()]
@@ -141,7 +150,10 @@ class ApiKeyAdmin(ServiceBackedAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Copy the new API key now" if issued else "This key was already shown",
-            "issued": issued,
+            "issued": [
+                (key, raw, client_configs(prefix=key.prefix, tenant_slug=key.membership.tenant.slug, raw_key=raw))
+                for key, raw in issued or []
+            ],
         }
         response = TemplateResponse(request, "admin/tenants/apikey/issued.html", context)
         response["Cache-Control"] = "no-store"
@@ -151,7 +163,9 @@ class ApiKeyAdmin(ServiceBackedAdmin):
     def revoke_keys(self, request, queryset):
         actor = actor_for(request)
         done = sum(
-            run_service(request, lambda k=key: api_key_revoke(api_key=k, actor=actor, reason="revoked in admin"))
+            run_service(
+                request, lambda k=key: api_key_revoke(api_key=k, actor=actor, reason="revoked in admin"), history=key
+            )
             for key in queryset.filter(revoked_at__isnull=True)
         )
         self.message_user(request, f"Revoked {done} key(s).")
@@ -161,7 +175,7 @@ class ApiKeyAdmin(ServiceBackedAdmin):
         actor = actor_for(request)
         issued = []
         for key in queryset.filter(revoked_at__isnull=True).select_related("membership"):
-            run_service(request, lambda k=key: issued.append(api_key_rotate(api_key=k, actor=actor)))
+            run_service(request, lambda k=key: issued.append(api_key_rotate(api_key=k, actor=actor)), history=key)
         if issued:
             return self._redirect_to_issued(request, issued)
         self.message_user(request, "No active key was selected.")

@@ -2,11 +2,13 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.utils import timezone
 
+from tenants.audit_summaries import event_summary
 from tenants.capabilities import Capability
 from tenants.models.audit import AuditAction
-from tenants.services import Actor, ServiceError
+from tenants.services import Actor, ServiceError, audit_capture
 
 
 def actor_for(request) -> Actor:
@@ -40,13 +42,28 @@ def compact_time(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
-def run_service(request, call, success: str | None = None) -> bool:
-    """Call a service from an admin action; show its refusal as a message instead of an error page."""
-    try:
-        call()
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return False
+def history_message(events) -> str:
+    """The object History line for what the services audited: the same words as the audit list."""
+    return "; ".join(event_summary(event) for event in events)
+
+
+def run_service(request, call, success: str | None = None, *, history=None) -> bool:
+    """Call a service from an admin action; show its refusal as a message instead of an error page.
+    With `history` (a model instance), what the service audited also goes to that object's History."""
+    with audit_capture() as events:
+        try:
+            call()
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return False
+    if history is not None and events:
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[history],
+            action_flag=CHANGE,
+            change_message=history_message(events),
+            single_object=True,
+        )
     if success:
         messages.success(request, success)
     return True
@@ -74,6 +91,23 @@ class ServiceBackedAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def save_model(self, request, obj, form, change):
+        with audit_capture() as events:
+            self._save_model(request, obj, form, change)
+        request._audited = [*getattr(request, "_audited", []), *events]
+
+    def save_related(self, request, form, formsets, change):
+        with audit_capture() as events:
+            super().save_related(request, form, formsets, change)
+        request._audited = [*getattr(request, "_audited", []), *events]
+
+    def log_addition(self, request, obj, message):
+        return super().log_addition(request, obj, history_message(getattr(request, "_audited", [])) or message)
+
+    def log_change(self, request, obj, message):
+        # History says what the services did ("changed role of alice to viewer"), not which form fields moved.
+        return super().log_change(request, obj, history_message(getattr(request, "_audited", [])) or message)
+
+    def _save_model(self, request, obj, form, change):
         saved = self.service_update(request, obj, form) if change else self.service_create(request, obj, form)
         if saved is not None and saved is not obj:
             # The service saved its own instance; make the form's instance match it for inlines and logging.

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.urls import path
 
 from tenants.admin.base import ReadOnlyAdmin, ServiceBackedAdmin, actor_for, scope_label
+from tenants.admin.explain import explain_access_view
 from tenants.models import ApiKey, Membership, OrgMembership
 from tenants.services import membership_add, membership_change_role, membership_remove
 
@@ -32,6 +34,10 @@ class MembershipAdmin(ServiceBackedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ("tenant", "user") if obj else ()
+
+    def get_urls(self):
+        explain = self.admin_site.admin_view(lambda request: explain_access_view(request, self))
+        return [path("explain-access/", explain, name="tenants_explain_access"), *super().get_urls()]
 
     def service_create(self, request, obj, form):
         return membership_add(tenant=obj.tenant, user=obj.user, role=obj.role, actor=actor_for(request))

@@ -109,7 +109,9 @@ class PlatformServiceKeyAdmin(ServiceBackedAdmin):
         def revoke(key):
             return lambda: service_key_revoke(service_key=key, actor=actor, reason="revoked in admin")
 
-        done = sum(run_service(request, revoke(key)) for key in queryset.filter(revoked_at__isnull=True))
+        done = sum(
+            run_service(request, revoke(key), history=key) for key in queryset.filter(revoked_at__isnull=True)
+        )
         self.message_user(request, f"Revoked {done} key(s).")
 
     @admin.action(description="Rotate selected keys (revoke and issue replacements)")
@@ -117,7 +119,9 @@ class PlatformServiceKeyAdmin(ServiceBackedAdmin):
         actor = actor_for(request)
         issued = []
         for key in queryset.filter(revoked_at__isnull=True).select_related("account"):
-            run_service(request, lambda k=key: issued.append(service_key_rotate(service_key=k, actor=actor)))
+            run_service(
+                request, lambda k=key: issued.append(service_key_rotate(service_key=k, actor=actor)), history=key
+            )
         if issued:
             return self._show_raw_keys(request, issued)
         self.message_user(request, "No active key was selected.")

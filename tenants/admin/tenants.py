@@ -134,7 +134,8 @@ class TenantAdmin(ServiceBackedAdmin):
     def _apply(self, request, queryset, service, verb):
         actor = actor_for(request)
         done = sum(
-            run_service(request, lambda t=tenant: service(tenant=t, actor=actor)) for tenant in queryset.order_by("slug")
+            run_service(request, lambda t=tenant: service(tenant=t, actor=actor), history=tenant)
+            for tenant in queryset.order_by("slug")
         )
         if done:
             self.message_user(request, f"{verb} {done} tenant(s).")

@@ -10,7 +10,7 @@ from tenants.capabilities import ALL_CAPABILITIES
 from tenants.decisions.errors import ApiError
 from tenants.decisions.tools import tool_capabilities
 from tenants.models import ApiKey, LimitOverride, Membership, OrgMembership, Tenant
-from tenants.policy import ContextNotAllowed, Principal, explain
+from tenants.policy import ContextNotAllowed, Principal, ResolutionFailure, explain, principal_of, refusal_of
 
 
 def _tenant_ref(principal: Principal) -> dict:
@@ -44,6 +44,24 @@ def decide(principal: Principal, *, tool: str | None, capability: str | None, co
             return _answer(principal, tool, None, str(where.context), True, [f"{tool} needs no capability"])
     decision = explain(principal, capability, context)
     return _answer(principal, tool, capability, decision.context, decision.allowed, list(decision.reasons))
+
+
+def explain_access(
+    *, membership: Membership, api_key: ApiKey | None, tool: str | None, capability: str | None, context: str | None
+) -> dict:
+    """decide() for a stored key, or for a member as a key with no scope restriction would be, with the reasons
+    a key of theirs cannot act at all (revoked, expired, user deactivated, tenant not active) put first."""
+    answer = decide(principal_of(membership, api_key), tool=tool, capability=capability, context=context)
+    refusals = []
+    failure = refusal_of(membership, api_key)
+    if failure is not None:
+        refusals.append(failure.label)
+    if api_key is not None and api_key.expires_at is not None and api_key.expires_at <= timezone.now():
+        refusals.append(ResolutionFailure.EXPIRED.label)
+    if refusals:
+        answer["allowed"] = False
+        answer["reasons"] = [*refusals, *answer["reasons"]]
+    return answer
 
 
 def _answer(principal, tool, capability, context, allowed, reasons) -> dict:

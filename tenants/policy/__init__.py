@@ -1,7 +1,7 @@
 from tenants.policy.errors import ContextNotAllowed, ResolutionError, ResolutionFailure
 from tenants.policy.explain import Decision, explain
 from tenants.policy.principal import Context, OrgGrant, Principal
-from tenants.policy.resolver import resolve_api_key
+from tenants.policy.resolver import principal_of, refusal_of, resolve_api_key
 
 __all__ = [
     "Context",
@@ -12,5 +12,7 @@ __all__ = [
     "ResolutionError",
     "ResolutionFailure",
     "explain",
+    "principal_of",
+    "refusal_of",
     "resolve_api_key",
 ]

@@ -109,15 +109,27 @@ def _build(prefix: str, digest: str, version: int) -> Principal | Rejection:
     if key is None or not digests_match(key.digest, digest):
         # Unknown keys are not cached: anyone can make up keys, and the cache must not fill with them.
         raise ResolutionError(ResolutionFailure.UNKNOWN)
-    membership = key.membership
-    tenant = membership.tenant
-    if key.revoked_at is not None:
-        return Rejection(ResolutionFailure.REVOKED, str(tenant.id))
-    if not membership.user.is_active:
-        return Rejection(ResolutionFailure.USER_INACTIVE, str(tenant.id))
-    if tenant.status in _TENANT_STATUS_FAILURES:
-        return Rejection(_TENANT_STATUS_FAILURES[tenant.status], str(tenant.id))
+    refusal = refusal_of(key.membership, key)
+    if refusal is not None:
+        return Rejection(refusal, str(key.membership.tenant_id))
+    return principal_of(key.membership, key, version=version)
 
+
+def refusal_of(membership, key: ApiKey | None = None) -> ResolutionFailure | None:
+    """Why a key of `membership` (or `key` itself) cannot act at all, whatever it asks; None when it can.
+    Expiry is not here: it is checked on every call, after the cache."""
+    if key is not None and key.revoked_at is not None:
+        return ResolutionFailure.REVOKED
+    if not membership.user.is_active:
+        return ResolutionFailure.USER_INACTIVE
+    return _TENANT_STATUS_FAILURES.get(membership.tenant.status)
+
+
+def principal_of(membership, key: ApiKey | None = None, *, version: int | None = None) -> Principal:
+    """The principal of `key` in its default context, or of a key of `membership` with no scope restriction in
+    the personal context. Built whatever the key's or tenant's state (refusal_of says whether it may act), so an explanation can
+    show the role and scope a refused caller would have."""
+    tenant = membership.tenant
     limits = tenant.plan.limits()
     limits.update(LimitOverride.objects.filter(tenant=tenant).order_by().values_list("limit", "value"))
     grants = tuple(
@@ -139,19 +151,19 @@ def _build(prefix: str, digest: str, version: int) -> Principal | Rejection:
         user_id=membership.user_id,
         username=membership.user.get_username(),
         membership_id=str(membership.id),
-        api_key_id=str(key.id),
-        key_prefix=key.prefix,
-        key_digest=key.digest,
-        key_expires_at=key.expires_at,
+        api_key_id=str(key.id) if key is not None else "",
+        key_prefix=key.prefix if key is not None else "",
+        key_digest=key.digest if key is not None else "",
+        key_expires_at=key.expires_at if key is not None else None,
         role=membership.role.slug,
         role_capabilities=frozenset(membership.role.capabilities),
-        key_scope=None if key.scopes is None else frozenset(key.scopes),
+        key_scope=None if key is None or key.scopes is None else frozenset(key.scopes),
         org_grants=grants,
         limits={name: limits[name] for name in LIMIT_NAMES},
-        policy_version=version,
+        policy_version=policy_version() if version is None else version,
         context=Context.personal(),
     )
-    if key.default_org_id and principal.find_org(str(key.default_org_id)):
+    if key is not None and key.default_org_id and principal.find_org(str(key.default_org_id)):
         principal = principal.in_context(str(key.default_org_id))
     return principal
 

@@ -2,7 +2,7 @@
 
 from tenants.services.actors import Actor
 from tenants.services.api_keys import api_key_issue, api_key_revoke, api_key_rotate, api_key_update
-from tenants.services.audit import audit_record, audit_record_many
+from tenants.services.audit import audit_capture, audit_record, audit_record_many
 from tenants.services.errors import ForbiddenError, ServiceError
 from tenants.services.memberships import (
     membership_add,
@@ -48,6 +48,7 @@ __all__ = [
     "api_key_revoke",
     "api_key_rotate",
     "api_key_update",
+    "audit_capture",
     "audit_record",
     "audit_record_many",
     "audit_login_refusal",

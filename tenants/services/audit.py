@@ -1,8 +1,12 @@
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from tenants.models import AuditEvent
 from tenants.models.audit import AuditOutcome
 from tenants.services.actors import Actor
+
+_captured: ContextVar[list[AuditEvent] | None] = ContextVar("audit_captured", default=None)
 
 # Keys never copied into audit details, whatever a caller passes.
 _REDACTED_KEYS = frozenset({"value", "secret", "content", "raw_key", "password", "token", "data", "detail"})
@@ -28,7 +32,21 @@ def audit_record(
         details=details,
     )
     event.save()
+    captured = _captured.get()
+    if captured is not None:
+        captured.append(event)
     return event
+
+
+@contextmanager
+def audit_capture() -> Iterator[list[AuditEvent]]:
+    """Collect the events audit_record appends inside the block (an adapter names them in its own log)."""
+    events: list[AuditEvent] = []
+    token = _captured.set(events)
+    try:
+        yield events
+    finally:
+        _captured.reset(token)
 
 
 def audit_record_many(events: Iterable[dict]) -> int:
