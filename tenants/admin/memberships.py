@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from tenants.admin.base import ReadOnlyAdmin, ServiceBackedAdmin, actor_for, scope_label
+from tenants.admin.search import IndexedSearchMixin, tenant_slug, user_username
 from tenants.models import ApiKey, Membership, OrgMembership
 from tenants.services import membership_add, membership_change_role, membership_remove
 
@@ -22,10 +23,10 @@ class ApiKeyInline(admin.TabularInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ServiceBackedAdmin):
+class MembershipAdmin(IndexedSearchMixin, ServiceBackedAdmin):
     list_display = ("user", "tenant", "role", "created_at")
     list_filter = ("role", "tenant__status")
-    search_fields = ("user__username", "user__email", "tenant__slug")
+    search_on = (user_username(), tenant_slug())
     list_select_related = ("user", "tenant", "role")
     autocomplete_fields = ("tenant", "user")
     inlines = (ApiKeyInline,)
