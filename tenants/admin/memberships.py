@@ -27,6 +27,9 @@ class MembershipAdmin(IndexedSearchMixin, ServiceBackedAdmin):
     list_display = ("user", "tenant", "role", "created_at")
     list_filter = ("role", "tenant__status")
     search_on = (user_username(), tenant_slug())
+    # Model ordering ("tenant", "user") follows Tenant's own ordering: a join and a sort of every membership.
+    # The unique (tenant, user) index gives this order for free, still grouped by tenant.
+    ordering = ("tenant_id", "user_id")
     list_select_related = ("user", "tenant", "role")
     autocomplete_fields = ("tenant", "user")
     inlines = (ApiKeyInline,)

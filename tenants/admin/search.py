@@ -18,8 +18,9 @@ from django.db.models import Q, Subquery
 
 from tenants.models import ApiKey, Membership, Tenant
 
-# A username with more memberships than this is matched on its first ones only (bounded IN list).
+# Searches that go through memberships match the first this many (a bounded IN list an index answers).
 MEMBERSHIPS_PER_USERNAME = 1000
+MEMBERSHIPS_PER_TENANT = 10_000
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,20 @@ def equals(field: str, label: str, parse: Callable[[str], object] = str) -> Sear
 
 def uuid_equals(field: str, label: str) -> SearchOn:
     return equals(field, label, parse=uuid.UUID)
+
+
+def tenant_members(field: str = "membership") -> SearchOn:
+    """Tenant slug for models that reach their tenant through a membership (API keys)."""
+
+    def match(term):
+        ids = list(
+            Membership.objects.filter(tenant__slug=term.lower()).order_by("pk").values_list("pk", flat=True)[
+                :MEMBERSHIPS_PER_TENANT
+            ]
+        )
+        return Q(**{f"{field}_id__in": ids}) if ids else None
+
+    return SearchOn("tenant slug", match)
 
 
 def tenant_slug(field: str = "tenant") -> SearchOn:
