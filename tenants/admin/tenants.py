@@ -59,7 +59,7 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user", "role")
 
 
-FIRST_MEMBERS = 50
+FIRST_MEMBERS = 20
 
 
 class FirstMembersFormSet(forms.BaseInlineFormSet):

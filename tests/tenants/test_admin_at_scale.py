@@ -15,7 +15,7 @@ from tests.factories import make_key, make_member, make_tenant, make_user
 
 pytestmark = pytest.mark.django_db
 
-FIRST_MEMBERS = 50  # rows the tenant page shows before pointing to the membership list
+FIRST_MEMBERS = 20  # rows the tenant page shows before pointing to the membership list
 
 
 @pytest.fixture
