@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 
+from tenants.admin.paginators import EstimatedCountPaginator
 from tenants.capabilities import Capability
 from tenants.models.audit import AuditAction
 from tenants.services import Actor, ServiceError
@@ -48,6 +49,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """For records the system writes (audit, usage, sessions, outbox): admins look, filter and act, never edit."""
 
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False
@@ -63,6 +65,7 @@ class ServiceBackedAdmin(admin.ModelAdmin):
     """ModelAdmin whose saves and deletes call services (subclasses implement create/update/delete)."""
 
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 50
 
     def save_model(self, request, obj, form, change):

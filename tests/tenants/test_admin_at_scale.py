@@ -212,3 +212,15 @@ def test_audit_events_are_still_listed_newest_first(client, staff):
         _audit(tenant, target)
     listed = client.get(reverse("admin:tenants_auditevent_changelist")).context["cl"].result_list
     assert [e.target for e in listed if e.target.startswith("tool:")] == ["tool:c", "tool:b", "tool:a"]
+
+
+def test_a_filtered_list_counts_its_matches_only_up_to_a_bound(client, staff, monkeypatch):
+    from tenants.admin import paginators
+
+    monkeypatch.setattr(paginators, "COUNT_UP_TO", 3)
+    tenant = make_tenant()
+    for n in range(6):
+        _audit(tenant, "tool:kv_set")
+    cl = _search(client, "tenants_auditevent", "kv_set")
+    assert cl.result_count == 3
+    assert len(cl.result_list) == 6  # the page itself still shows every row it holds
