@@ -3,6 +3,9 @@ from django.contrib import admin, messages
 from mcpbridge.models import McpSession
 from mcpbridge.services.sessions import mcp_session_revoke
 from tenants.admin.base import ReadOnlyAdmin, actor_for, compact_time, run_service
+from tenants.admin.search import (
+    IndexedSearchMixin, IndexedValuesFilter, api_key_prefix, equals, member_username, tenant_slug, uuid_equals,
+)
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -20,17 +23,26 @@ class OpenFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProtocolVersionFilter(IndexedValuesFilter):
+    field_name = "protocol_version"
+
+
 @admin.register(McpSession)
-class McpSessionAdmin(ReadOnlyAdmin):
+class McpSessionAdmin(IndexedSearchMixin, ReadOnlyAdmin):
     """Sessions are recorded by the MCP servers; admins watch them and revoke them (ends within 2 s)."""
 
     # Fits 1366 px; protocol version, start and end times are on the session's page.
     list_display = ("session", "tenant", "user", "key_prefix", "client_name", "last_seen", "requests", "state")
     list_display_links = ("session",)
-    list_filter = (OpenFilter, "transport", "end_reason", "protocol_version", "started_at")
-    search_fields = ("id", "tenant__slug", "membership__user__username", "api_key__prefix", "client_name")
+    list_filter = (OpenFilter, "transport", "end_reason", ProtocolVersionFilter, "started_at")
+    search_on = (
+        uuid_equals("id", "session id"),
+        tenant_slug(),
+        member_username(),
+        api_key_prefix(),
+        equals("transport_session_id", "Mcp-Session-Id"),
+    )
     list_select_related = ("tenant", "membership__user", "api_key")
-    date_hierarchy = "started_at"
     actions = ["revoke"]
     show_full_result_count = False
     list_per_page = 50

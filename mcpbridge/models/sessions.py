@@ -44,7 +44,11 @@ class McpSession(models.Model):
     class Meta:
         ordering = ["-started_at"]
         verbose_name = "MCP session"
-        indexes = [models.Index(fields=["tenant", "ended_at"], name="mcpsession_tenant_open")]
+        indexes = [
+            models.Index(fields=["tenant", "ended_at"], name="mcpsession_tenant_open"),
+            # The admin's protocol version filter reads its choices from this index.
+            models.Index(fields=["protocol_version", "-started_at"], name="mcpsession_protocol_time"),
+        ]
 
     def __str__(self):
         return f"{self.transport} session {str(self.id)[:8]}"

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from tenants.admin.base import CapabilitiesField, ServiceBackedAdmin, actor_for, run_service, scope_label
 from tenants.admin.client_configs import client_configs
 from tenants.admin.issued_keys import issued_keys_stash, issued_keys_take
+from tenants.admin.search import IndexedSearchMixin, equals, member_username, tenant_members
 from tenants.models import ApiKey
 from tenants.services import api_key_issue, api_key_revoke, api_key_rotate, api_key_update
 
@@ -68,11 +69,11 @@ class KeyState(admin.SimpleListFilter):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ServiceBackedAdmin):
+class ApiKeyAdmin(IndexedSearchMixin, ServiceBackedAdmin):
     form = ApiKeyForm
     list_display = ("prefix", "name", "member", "tenant", "scope", "revoked_at", "last_used_at")
     list_filter = (KeyState, "created_at", "membership__tenant__status")
-    search_fields = ("prefix", "name", "membership__user__username", "membership__tenant__slug")
+    search_on = (equals("prefix", "key prefix"), member_username(), tenant_members())
     list_select_related = ("membership__user", "membership__tenant")
     autocomplete_fields = ("membership", "default_org")
     actions = ("revoke_keys", "rotate_keys")

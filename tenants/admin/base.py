@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.utils import timezone
 
+from tenants.admin.paginators import EstimatedCountPaginator
 from tenants.audit_summaries import event_summary
 from tenants.capabilities import Capability
 from tenants.models.audit import AuditAction
@@ -73,6 +74,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """For records the system writes (audit, usage, sessions, outbox): admins look, filter and act, never edit."""
 
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False
@@ -88,6 +90,7 @@ class ServiceBackedAdmin(admin.ModelAdmin):
     """ModelAdmin whose saves and deletes call services (subclasses implement create/update/delete)."""
 
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_per_page = 50
 
     def save_model(self, request, obj, form, change):

@@ -3,6 +3,7 @@ from django.urls import path
 
 from tenants.admin.base import ReadOnlyAdmin, ServiceBackedAdmin, actor_for, scope_label
 from tenants.admin.explain import explain_access_view
+from tenants.admin.search import IndexedSearchMixin, tenant_slug, user_username
 from tenants.models import ApiKey, Membership, OrgMembership
 from tenants.services import membership_add, membership_change_role, membership_remove
 
@@ -24,10 +25,13 @@ class ApiKeyInline(admin.TabularInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ServiceBackedAdmin):
+class MembershipAdmin(IndexedSearchMixin, ServiceBackedAdmin):
     list_display = ("user", "tenant", "role", "created_at")
     list_filter = ("role", "tenant__status")
-    search_fields = ("user__username", "user__email", "tenant__slug")
+    search_on = (user_username(), tenant_slug())
+    # Model ordering ("tenant", "user") follows Tenant's own ordering: a join and a sort of every membership.
+    # The unique (tenant, user) index gives this order for free, still grouped by tenant.
+    ordering = ("tenant_id", "user_id")
     list_select_related = ("user", "tenant", "role")
     autocomplete_fields = ("tenant", "user")
     inlines = (ApiKeyInline,)

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from tenants.admin.base import ServiceBackedAdmin, actor_for, run_service
 from tenants.models import LimitOverride, Membership, Organization, Tenant
@@ -58,6 +59,40 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user", "role")
 
 
+FIRST_MEMBERS = 20
+
+
+class FirstMembersFormSet(forms.BaseInlineFormSet):
+    """Only the first FIRST_MEMBERS memberships become rows: a tenant with thousands of members opens as fast as
+    one with ten. The rest are on the membership list, filtered to this tenant."""
+
+    def get_queryset(self):
+        if not hasattr(self, "_first_members"):
+            self._first_members = super().get_queryset().select_related("tenant")[:FIRST_MEMBERS]
+        return self._first_members
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if self.is_bound or i >= self.initial_form_count():
+            return form
+        # Every row would otherwise query its user's autocomplete label and the list of roles on its own.
+        user = form.instance.user
+        form.fields["user"].widget = forms.Select(choices=[(user.pk, str(user))])
+        form.fields["role"].choices = self._role_choices(form.fields["role"])
+        return form
+
+    def _role_choices(self, field):
+        if not hasattr(self, "_roles"):
+            self._roles = list(field.choices)
+        return self._roles
+
+
+class BoundedMembershipInline(MembershipInline):
+    formset = FirstMembersFormSet
+    template = "admin/tenants/tenant/first_members_inline.html"
+    first_members = FIRST_MEMBERS
+
+
 class LimitOverrideInline(admin.TabularInline):
     model = LimitOverride
     fields = ("limit", "value")
@@ -76,13 +111,15 @@ class TenantAdmin(ServiceBackedAdmin):
         ("Signup and provisioning", {"fields": ("registration_data", "provisioning_output"), "classes": ("collapse",)}),
         ("Times", {"fields": ("created_at", "updated_at")}),
     )
-    inlines = (OrganizationInline, MembershipInline, LimitOverrideInline)
+    inlines = (OrganizationInline, BoundedMembershipInline, LimitOverrideInline)
     actions = ("suspend_tenants", "resume_tenants", "offboard_tenants")
     date_hierarchy = "created_at"
     ordering = ("slug",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_count=Count("memberships", distinct=True))
+        # A per-row subquery is counted only for the page's rows; a joined COUNT grouped every tenant first.
+        members = Membership.objects.filter(tenant=OuterRef("pk")).order_by().values("tenant").annotate(n=Count("pk"))
+        return super().get_queryset(request).annotate(member_count=Coalesce(Subquery(members.values("n")), 0))
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

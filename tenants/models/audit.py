@@ -63,7 +63,15 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_tenant_time")]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="audit_tenant_time"),
+            # The admin's search matches actor and target exactly (see tenants/admin/search.py).
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_time"),
+            models.Index(fields=["target", "-created_at"], name="audit_target_time"),
+            # The admin's action and outcome filters, newest first, without sorting every match.
+            models.Index(fields=["action", "-created_at"], name="audit_action_time"),
+            models.Index(fields=["outcome", "-created_at"], name="audit_outcome_time"),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target} {self.outcome}"
