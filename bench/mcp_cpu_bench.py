@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 TICKS = os.sysconf("SC_CLK_TCK")
 TOOLS = ("kv_get", "kv_set")
+MEASUREMENT_TIMEOUT = 300  # seconds: a server that stops answering fails the bench instead of hanging it
 INIT = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}
 
 
@@ -33,6 +34,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=300, help="calls per variant per round")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--sessions", default="1,32")
+    parser.add_argument("--verbose", action="store_true", help="print each measurement to stderr")
     parser.add_argument("--pg", default=None, help="PostgreSQL server URL, e.g. postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
     args.sessions = [int(n) for n in args.sessions.split(",")]
@@ -103,12 +105,13 @@ def run(args) -> int:
                 for tool in TOOLS:
                     for client in ("SDK", "plain"):
                         for name, server in http.items():
-                            calls, cpu = anyio.run(measure_http, server, client, raw, sessions, tool, keys, args.calls)
-                            add(totals, (name, client, sessions, tool), calls, cpu)
-                        for name, (command, variant_env) in stdio.items():
-                            calls, cpu = anyio.run(measure_stdio, command, variant_env, client, sessions, tool, keys,
+                            calls, cpu = anyio.run(bounded, measure_http, server, client, raw, sessions, tool, keys,
                                                    args.calls)
-                            add(totals, (name, client, sessions, tool), calls, cpu)
+                            add(totals, (name, client, sessions, tool), calls, cpu, args.verbose)
+                        for name, (command, variant_env) in stdio.items():
+                            calls, cpu = anyio.run(bounded, measure_stdio, command, variant_env, client, sessions,
+                                                   tool, keys, args.calls)
+                            add(totals, (name, client, sessions, tool), calls, cpu, args.verbose)
     finally:
         for server in http.values():
             server.stop()
@@ -116,10 +119,19 @@ def run(args) -> int:
     return 0
 
 
-def add(totals, key, calls, cpu) -> None:
+async def bounded(measure, *args):
+    import anyio
+
+    with anyio.fail_after(MEASUREMENT_TIMEOUT):
+        return await measure(*args)
+
+
+def add(totals, key, calls, cpu, verbose) -> None:
     entry = totals.setdefault(key, [0, 0.0])
     entry[0] += calls
     entry[1] += cpu
+    if verbose:
+        print(*key, calls, f"{cpu:.2f} CPU s", file=sys.stderr, flush=True)
 
 
 def report(args, settings, totals) -> None:
