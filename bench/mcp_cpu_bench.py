@@ -9,7 +9,9 @@ one (JSON-RPC over httpx2 for HTTP, JSON lines on the pipes for stdio). Concurre
 once (stdio has one session per process, so N calls in flight on it). The serving process's CPU comes from
 /proc/<pid>/stat (utime + stime) around each measured batch; sessions are opened before it. Every variant
 runs once per round, rounds repeat the whole matrix, and the figure is total calls / total CPU seconds.
-SQLite (a throwaway file) unless --pg is given.
+SQLite (a throwaway file) unless --pg is given. With --pg at 32 sessions each of the five servers keeps a
+connection per busy worker thread (up to about 40), so the PostgreSQL server needs max_connections well above
+150 on top of what else uses it; with the default of 100 run it with --sessions 1.
 """
 
 import argparse
