@@ -32,7 +32,7 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-BENCHES := policy_resolution decision_check dataplane_kv_latency dataplane_outbox_drain mcp_bench
+BENCHES := policy_resolution decision_check dataplane_kv_latency dataplane_outbox_drain mcp_bench mcp_cpu_bench
 
 bench: install-dev
 	for name in $(BENCHES); do echo "== $$name"; $(BIN)/python bench/$$name.py || exit 1; done

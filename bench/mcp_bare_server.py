@@ -1,9 +1,13 @@
-"""Baseline for bench/mcp_bench.py: a bare SDK low-level server doing the same work as the governed server
-(tools/call whoami: resolve the API key, describe the principal; tools/list: the same tool listings an admin
-key sees), with no pipeline, sessions, limits or audit.
+"""Baseline for the MCP benches: a bare SDK low-level server with no pipeline, sessions, limits or audit.
+
+- whoami (bench/mcp_bench.py): resolves the API key and describes the principal, as the governed tool does.
+- kv_get / kv_set (bench/mcp_cpu_bench.py): resolve no key at all; they make the same storage calls as the
+  governed tools (the local KV adapter's get, and put updating an existing item) in the namespace given by
+  BENCH_KV_NAMESPACE, so the governed/bare ratio is the whole cost of governance.
+- tools/list: the same tool listings an admin key sees.
 
     python bench/mcp_bare_server.py stdio <api key>
-    python bench/mcp_bare_server.py http <port>       (bearer key in each request)
+    python bench/mcp_bare_server.py http <port>       (bearer key in each request; port 0 picks a free one)
 """
 
 import os
@@ -25,11 +29,26 @@ from mcp.server.lowlevel import Server  # noqa: E402
 from mcp.server.stdio import stdio_server  # noqa: E402
 from mcp.server.transport_security import TransportSecuritySettings  # noqa: E402
 
+from mcpbridge.dataplane.local.kv import LocalKVStore  # noqa: E402
 from mcpbridge.server.tools import default_registry  # noqa: E402
 from mcpbridge.server.tools.identity import describe  # noqa: E402
 from tenants.policy import resolve_api_key  # noqa: E402
 
 TOOLS = [tool.as_mcp() for tool in default_registry()]
+KV = LocalKVStore()
+
+
+def kv_get(arguments: dict) -> dict:
+    item = KV.get(os.environ["BENCH_KV_NAMESPACE"], arguments["key"])
+    return {"key": item.key, "value": item.value, "expires_at": None}
+
+
+def kv_set(arguments: dict) -> dict:
+    namespace, key, value = os.environ["BENCH_KV_NAMESPACE"], arguments["key"], arguments["value"]
+    size = len(value.encode())
+    if not KV.put(namespace, key, value, size, None, must_exist=None):
+        raise RuntimeError("the bench writes existing keys only, as the governed run does")
+    return {"key": key, "size": size, "expires_at": None}
 
 
 def build(raw_key_of) -> Server:
@@ -37,7 +56,12 @@ def build(raw_key_of) -> Server:
         return types.ListToolsResult(tools=TOOLS)
 
     async def call_tool(ctx, params):
-        payload = await to_thread.run_sync(lambda: describe(resolve_api_key(raw_key_of(ctx))))
+        if params.name == "kv_get":
+            payload = await to_thread.run_sync(kv_get, params.arguments)
+        elif params.name == "kv_set":
+            payload = await to_thread.run_sync(kv_set, params.arguments)
+        else:
+            payload = await to_thread.run_sync(lambda: describe(resolve_api_key(raw_key_of(ctx))))
         return types.CallToolResult(content=[types.TextContent(type="text", text=str(payload))], structured_content=payload)
 
     return Server("bare", on_list_tools=list_tools, on_call_tool=call_tool)
@@ -60,7 +84,8 @@ def main():
         app = build(bearer).streamable_http_app(
             transport_security=TransportSecuritySettings(allowed_hosts=["127.0.0.1:*"], allowed_origins=[])
         )
-        uvicorn.run(app, host="127.0.0.1", port=int(arg), log_level="warning")
+        # "info" for uvicorn's "running on" line (the bench reads the port from it); no access log.
+        uvicorn.run(app, host="127.0.0.1", port=int(arg), log_level="info", access_log=False)
 
 
 if __name__ == "__main__":
