@@ -6,4 +6,5 @@ from controlplane.settings.aws import *  # noqa: F401,F403
 from controlplane.settings.celery import *  # noqa: F401,F403
 from controlplane.settings.mcp import *  # noqa: F401,F403
 from controlplane.settings.ops import *  # noqa: F401,F403
+from controlplane.settings.replicas import *  # noqa: F401,F403
 from controlplane.settings.security import *  # noqa: F401,F403

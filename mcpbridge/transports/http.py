@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
+from mcpbridge.transports.replicas import prepare_for_replicas
 from tenants.policy import Principal, ResolutionError, resolve_api_key
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         token_verifier=ApiKeyTokenVerifier(),
     )
     manager = server.session_manager
+    prepare_for_replicas(manager)
 
     async def close_session(live) -> None:
         # The SDK has no public "end this session" call; discarding it answers 404 to its next request.
