@@ -41,6 +41,10 @@ class SessionGone(Exception):
     """The server answered 404: it does not know this session (the spec's answer; initialize again)."""
 
 
+class ReplicaLost(Exception):
+    """The balancer answered for a replica that went away while it held the request (502/503/504)."""
+
+
 @dataclass
 class WireSession:
     http: httpx2.Client
@@ -69,6 +73,8 @@ class WireSession:
             "params": {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": {"name": "wire"}},
         }
         with self.http.stream("POST", self.url, json=body, headers=self.headers()) as response:
+            if response.status_code in (502, 503, 504):
+                raise ReplicaLost(response.status_code)
             if response.status_code != 200:
                 raise AssertionError(f"initialize answered {response.status_code}: {response.read()!r}")
             self.session_id = response.headers["mcp-session-id"]
@@ -85,6 +91,9 @@ class WireSession:
         if response.status_code == 404:
             response.close()
             raise SessionGone(self.session_id)
+        if response.status_code in (502, 503, 504):
+            response.close()
+            raise ReplicaLost(response.status_code)
         return response
 
     def call(self, name: str, arguments: dict) -> dict:
