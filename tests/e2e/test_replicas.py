@@ -96,12 +96,14 @@ def check_rate_budget_holds_across_replicas(deployment):
 
         async with AsyncExitStack() as stack:
             clients = []
-            for _ in range(STATELESS_CLIENTS):
-                # The SDK's client negotiates 2026-07-28: no session id, so nginx may send each call anywhere.
-                client = await stack.enter_async_context(http_client(deployment.url, raw, mode="auto"))
-                assert client.protocol_version == "2026-07-28"
-                clients.append(client)
-            stateless_ready.set()
+            try:
+                for _ in range(STATELESS_CLIENTS):
+                    # The SDK's client negotiates 2026-07-28: no session id, so nginx may send each call anywhere.
+                    client = await stack.enter_async_context(http_client(deployment.url, raw, mode="auto"))
+                    assert client.protocol_version == "2026-07-28"
+                    clients.append(client)
+            finally:
+                stateless_ready.set()
             go = anyio.Event()
             async with anyio.create_task_group() as group:
                 for client in clients:
@@ -111,9 +113,11 @@ def check_rate_budget_holds_across_replicas(deployment):
 
     with ThreadPoolExecutor(CLIENTS - STATELESS_CLIENTS + 1) as pool:
         stateless = pool.submit(anyio.run, stateless_clients)
-        sessions = list(pool.map(opened_session, range(CLIENTS - STATELESS_CLIENTS)))
-        stateless_ready.wait(120)
-        connected.set()  # every client is connected before the first call counts against the budget
+        try:
+            sessions = list(pool.map(opened_session, range(CLIENTS - STATELESS_CLIENTS)))
+            stateless_ready.wait(120)
+        finally:
+            connected.set()  # every client is connected before the first call counts (and none waits for ever)
         list(pool.map(stateful_calls, sessions))
         stateless.result()
 
