@@ -88,41 +88,79 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
-async def plain_client(url: str, raw: str, stop: float, counts: list[int]) -> None:
+class Window:
+    """Clients connect and warm up first; the measured window opens once all of them are ready."""
+
+    def __init__(self, clients: int):
+        self.clients = clients
+        self.connected = 0
+        self.all_connected = asyncio.Event()
+        self.go = asyncio.Event()
+        self.stop = 0.0
+        self.calls = 0
+
+    async def ready(self) -> None:
+        self.connected += 1
+        if self.connected == self.clients:
+            self.all_connected.set()
+        await self.go.wait()
+
+    def counted(self) -> bool:
+        """Count a finished call; False once the window has closed."""
+        if time.monotonic() >= self.stop:
+            return False
+        self.calls += 1
+        return True
+
+
+async def plain_client(url: str, raw: str, window: Window) -> None:
     """initialize once, then tools/call whoami over and over, reading each SSE answer (httpx2, no SDK)."""
-    async with httpx2.AsyncClient(headers={**HEADERS, "Authorization": f"Bearer {raw}"}, timeout=30) as http:
+    async with httpx2.AsyncClient(headers={**HEADERS, "Authorization": f"Bearer {raw}"}, timeout=60) as http:
         init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench"}}}
         response = await http.post(url, json=init)
         headers = {"Mcp-Session-Id": response.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
         await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
-        while time.monotonic() < stop:
+
+        async def call() -> None:
             body = (await http.post(url, json=CALL, headers=headers)).text
             assert '"result"' in body, body[:300]
-            counts[0] += 1
+
+        for _ in range(3):
+            await call()
+        await window.ready()
+        while True:
+            await call()
+            if not window.counted():
+                return
 
 
-async def sdk_client(url: str, raw: str, stop: float, counts: list[int]) -> None:
-    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {raw}"}, timeout=30) as http:
+async def sdk_client(url: str, raw: str, window: Window) -> None:
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {raw}"}, timeout=60) as http:
         async with Client(streamable_http_client(url, http_client=http), mode="legacy", cache=None) as client:
-            while time.monotonic() < stop:
-                result = await client.call_tool("whoami", {})
-                assert not result.is_error
-                counts[0] += 1
+            for _ in range(3):
+                await client.call_tool("whoami", {})
+            await window.ready()
+            while True:
+                assert not (await client.call_tool("whoami", {})).is_error
+                if not window.counted():
+                    return
 
 
 async def load(kind: str, url: str, raw: str, clients: int, seconds: float, pids: list[int], nginx_pid: int) -> dict:
     client = plain_client if kind == "http" else sdk_client
-    # Warm-up: every client connects and calls for a second, then the measured window starts.
-    await asyncio.gather(*(client(url, raw, time.monotonic() + 1, [0]) for _ in range(clients)))
-    counts = [0]
+    window = Window(clients)
+    tasks = [asyncio.create_task(client(url, raw, window)) for _ in range(clients)]
+    await asyncio.wait_for(window.all_connected.wait(), 300)
     cpu_before = sum(cpu_seconds(pid) for pid in pids)
     nginx_before = cpu_seconds(nginx_pid)
-    started = time.monotonic()
-    await asyncio.gather(*(client(url, raw, started + seconds, counts) for _ in range(clients)))
-    elapsed = time.monotonic() - started
+    window.stop = time.monotonic() + seconds
+    window.go.set()
+    await asyncio.sleep(seconds)
     cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
-    return {"calls": counts[0], "elapsed": elapsed, "cpu": cpu, "nginx_cpu": cpu_seconds(nginx_pid) - nginx_before}
+    nginx_cpu = cpu_seconds(nginx_pid) - nginx_before
+    await asyncio.gather(*tasks)
+    return {"calls": window.calls, "elapsed": seconds, "cpu": cpu, "nginx_cpu": nginx_cpu}
 
 
 class BareBehindNginx:
