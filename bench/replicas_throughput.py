@@ -8,6 +8,7 @@ Uses a throwaway PostgreSQL database on DATABASE_URL's server (created and dropp
 its own (claimed like the tests do) and a throwaway directory. CPU seconds are the serving processes' user +
 system time from /proc over the measured window (nginx's own CPU is shown apart); the load generator runs on the
 same machine and competes for the same cores, so calls/s is a floor and calls per CPU second the figure to compare.
+The servers get this environment, so e.g. DATABASE_CONN_MAX_AGE=60 measures them with persistent connections.
 """
 
 import argparse
