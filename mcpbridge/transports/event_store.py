@@ -4,8 +4,8 @@ reconnects with `Last-Event-ID` and gets what it missed (the SDK's resumability,
 The SDK's `EventStore` interface knows stream ids (one per request, plus the standalone GET stream) but not
 sessions, and request ids repeat across sessions, so the manager hands every session its own view
 (`for_session`): events live in one Redis stream per session, and a `Last-Event-ID` of another session is
-simply not found there. Each session's history is capped in events and bytes and expires when unused, so
-no session (and no tenant, whose sessions are capped) can fill Redis.
+simply not found there. Each session's history is capped in events and bytes, deleted when the session ends
+and expires when unused, so no session (and no tenant, whose sessions are capped) can fill Redis.
 
 Redis trouble fails open: the stream still works, it just is not resumable until Redis answers again
 (one log line per outage).
@@ -59,6 +59,14 @@ class RedisEventHistory:
 
     def for_session(self, session_id: str) -> "SessionEventStore":
         return SessionEventStore(self, session_id)
+
+    async def forget(self, session_id: str) -> None:
+        """Drop an ended session's history (a replica that dies leaves its sessions' histories to expire)."""
+        store = self.for_session(session_id)
+        try:
+            await self.redis.delete(store.key, store.bytes_key)
+        except RedisError as exc:
+            self.failed(exc)
 
     def failed(self, exc: Exception) -> None:
         if not self._down:

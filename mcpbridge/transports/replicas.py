@@ -9,6 +9,7 @@ spec's answer for an unknown session (404), then initializes again.
 With REDIS_URL, each session also gets its own SSE event history there, so its streams can be resumed.
 """
 
+import anyio
 from django.conf import settings
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
@@ -27,10 +28,11 @@ def event_history() -> RedisEventHistory | None:
 
 
 def prepare_for_replicas(manager: StreamableHTTPSessionManager) -> None:
-    """Name this replica in new session ids and give each new session its event history.
+    """Name this replica in new session ids and give each new session its event history, dropped when it ends.
 
     The SDK (pinned) creates a session's transport in `_admit_session` with a random id and one event store for
-    every session; both are adjusted right there, before the session serves its first request."""
+    every session; both are adjusted right there, before the session serves its first request. Every way a
+    session ends goes through `_discard_session`."""
     history = event_history()
     replica_id = settings.MCP_REPLICA_ID
     admit = manager._admit_session
@@ -47,6 +49,16 @@ def prepare_for_replicas(manager: StreamableHTTPSessionManager) -> None:
         return transport
 
     manager._admit_session = admit_for_replicas
+    if history is None:
+        return
+    discard = manager._discard_session
+
+    async def discard_with_history(session_id: str, transport) -> None:
+        await discard(session_id, transport)
+        with anyio.CancelScope(shield=True):  # also when the session's task is being cancelled
+            await history.forget(session_id)
+
+    manager._discard_session = discard_with_history
 
 
 def _rename_session(manager: StreamableHTTPSessionManager, transport, session_id: str) -> None:

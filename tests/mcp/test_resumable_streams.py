@@ -1,6 +1,7 @@
 """Resumable SSE streams (event history in Redis) and replica-named session ids, seen on the wire."""
 
 import json
+import time
 
 import anyio
 import httpx2
@@ -105,3 +106,20 @@ def test_event_history_fails_open_when_redis_is_down():
         assert await store.replay_events_after("1-0", lambda event: None) is None
 
     anyio.run(main)
+
+
+def test_an_ended_sessions_history_is_dropped(mcp_db, http_server_factory):
+    server = http_server_factory(REDIS_URL=TEST_REDIS_URL)
+    _, _, raw = member_key("user")
+    session = wire(server, raw)
+    session.initialize()
+    session.call("whoami", {})
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    key = f"mcp:sse:{session.session_id}"
+    assert client.xlen(key) > 0
+
+    assert session.http.delete(session.url, headers=session.headers()).status_code == 200
+    deadline = time.monotonic() + 5
+    while client.exists(key) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not client.exists(key)
