@@ -13,5 +13,6 @@ with exit_on_bad_settings():
     from controlplane.settings.celery import *  # noqa: F401,F403
     from controlplane.settings.mcp import *  # noqa: F401,F403
     from controlplane.settings.ops import *  # noqa: F401,F403
+    from controlplane.settings.replicas import *  # noqa: F401,F403
     from controlplane.settings.security import *  # noqa: F401,F403
     from controlplane.settings.superuser import *  # noqa: F401,F403

@@ -26,6 +26,7 @@ from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
 from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_key
 from mcpbridge.server.errors import Refusal
 from mcpbridge.transports.admission import SessionAdmission
+from mcpbridge.transports.replicas import prepare_for_replicas
 from tenants.policy import Principal, ResolutionError, resolve_api_key
 from tenants.services import RefusalDoor
 
@@ -92,6 +93,7 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
     app.add_middleware(DatabaseUnavailableMiddleware)
     app.add_middleware(RefusalAuditMiddleware, telemetry=runtime.telemetry)
     manager = server.session_manager
+    prepare_for_replicas(manager)
 
     async def close_session(live) -> None:
         # The SDK has no public "end this session" call; discarding it answers 404 to its next request.
