@@ -5,4 +5,5 @@ from controlplane.settings.api import *  # noqa: F401,F403
 from controlplane.settings.aws import *  # noqa: F401,F403
 from controlplane.settings.celery import *  # noqa: F401,F403
 from controlplane.settings.mcp import *  # noqa: F401,F403
+from controlplane.settings.oauth import *  # noqa: F401,F403
 from controlplane.settings.ops import *  # noqa: F401,F403

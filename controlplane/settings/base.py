@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "controlplane.ops",
     "tenants",
     "mcpbridge",
+    "oauthserver",
 ]
 
 MIDDLEWARE = [

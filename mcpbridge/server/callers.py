@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from mcpbridge.server.errors import Refusal, auth_failed, tenant_error
-from tenants.policy import ContextNotAllowed, Principal, ResolutionError, resolve_api_key
+from oauthserver.policy import resolve_bearer
+from tenants.policy import ContextNotAllowed, Principal, ResolutionError
 
 _CONTEXT_KEY = "mcp:context:{}"
 _PERSONAL = "personal"
@@ -27,7 +28,7 @@ def authenticate(raw_key: str | None, resolved: Principal | ResolutionError | No
     if isinstance(resolved, ResolutionError):
         raise _refusal(resolved)
     try:
-        return resolve_api_key(raw_key)
+        return resolve_bearer(raw_key)
     except ResolutionError as exc:
         raise _refusal(exc) from None
 

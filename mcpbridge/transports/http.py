@@ -4,6 +4,7 @@ protection from settings. Used by `runmcp --transport http` and mounted at /mcp 
 import asyncio
 import logging
 import socket
+from functools import partial
 
 import uvicorn
 from anyio import to_thread
@@ -18,7 +19,9 @@ from starlette.applications import Starlette
 
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
-from tenants.policy import Principal, ResolutionError, resolve_api_key
+from oauthserver.policy import resolve_bearer
+from oauthserver.routes import authorization_routes
+from tenants.policy import Principal, ResolutionError
 
 logger = logging.getLogger(__name__)
 
@@ -34,13 +37,17 @@ class ApiKeyToken(AccessToken):
 
 
 class ApiKeyTokenVerifier:
-    """Bearer token = API key. Unknown, revoked and expired keys get 401; a key of a suspended tenant is let
-    through so the pipeline can answer with the tenant error (-32002) and its reason."""
+    """Bearer token = API key or OAuth access token bound to `resource`. Unknown, revoked and expired ones get
+    401; a key of a suspended tenant is let through so the pipeline can answer with the tenant error (-32002)
+    and its reason."""
+
+    def __init__(self, resource: str | None = None):
+        self.resource = resource
 
     async def verify_token(self, token: str) -> AccessToken | None:
         # Resolved against the current policy version on every request: a revocation applies to the next one.
         try:
-            resolution = await to_thread.run_sync(resolve_api_key, token)
+            resolution = await to_thread.run_sync(partial(resolve_bearer, token, resource=self.resource))
         except ResolutionError as exc:
             if not exc.is_tenant_error:
                 return None
@@ -77,8 +84,10 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         auth=AuthSettings(
             issuer_url=public_url, resource_server_url=public_url + MCP_PATH, validate_token_resource=False
         ),
-        token_verifier=ApiKeyTokenVerifier(),
+        token_verifier=ApiKeyTokenVerifier(resource=public_url + MCP_PATH),
     )
+    # Ahead of the SDK's own metadata route, so the resource metadata lists the capabilities as scopes.
+    app.router.routes[:0] = authorization_routes(issuer=public_url, resource=public_url + MCP_PATH)
     manager = server.session_manager
 
     async def close_session(live) -> None:
