@@ -6,7 +6,6 @@ from django.conf import settings
 from mcp.server.auth.handlers.authorize import AuthorizationHandler
 from mcp.server.auth.handlers.metadata import MetadataHandler
 from mcp.server.auth.handlers.register import RegistrationHandler
-from mcp.server.auth.handlers.revoke import RevocationHandler
 from mcp.server.auth.handlers.token import TokenHandler
 from mcp.server.auth.middleware.client_auth import ClientAuthenticator
 from mcp.server.auth.routes import cors_middleware, create_protected_resource_routes
@@ -77,6 +76,32 @@ class RateLimitedRegistration:
             registration_address.reset(token)
 
 
+class PublicClientRevocation:
+    """RFC 7009 for public clients. (The SDK's handler insists on a client_secret field, which a public client
+    does not have.) Unknown tokens and other clients' tokens get the same empty 200, as the RFC asks."""
+
+    def __init__(self, provider: ControlPlaneAuthorizationProvider):
+        self.provider = provider
+
+    async def handle(self, request: Request) -> Response:
+        form = await request.form()
+        token, client_id = form.get("token"), form.get("client_id")
+        if not isinstance(token, str) or not token or not isinstance(client_id, str) or not client_id:
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "Send token and client_id as form fields."},
+                status_code=400,
+            )
+        client = await self.provider.get_client(client_id)
+        if client is None:
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Unknown or blocked client."}, status_code=401
+            )
+        found = await self.provider.load_access_token(token) or await self.provider.load_refresh_token(client, token)
+        if found is not None and found.client_id == client.client_id:
+            await self.provider.revoke_token(found)
+        return Response(status_code=200, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
 def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
     """Every route of the authorization server, plus the RFC 9728 metadata of `resource` naming it."""
     provider = ControlPlaneAuthorizationProvider(resource=resource, consent_url=issuer + CONSENT_PATH)
@@ -109,7 +134,7 @@ def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
         ),
         Route(
             REVOCATION_PATH,
-            endpoint=cors_middleware(RevocationHandler(provider, authenticator).handle, ["POST", "OPTIONS"]),
+            endpoint=cors_middleware(PublicClientRevocation(provider).handle, ["POST", "OPTIONS"]),
             methods=["POST", "OPTIONS"],
         ),
     ]

@@ -1,14 +1,18 @@
 """The whole control plane (Django + /mcp + the authorization server) served by uvicorn on the test database,
 and an OAuth client that signs in and consents like a person would, without a browser."""
 
+import base64
+import hashlib
 import re
+import secrets
 import socket
 import subprocess
 import sys
 import time
 from contextlib import asynccontextmanager
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
+import anyio
 import httpx2
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 import pytest
@@ -190,3 +194,69 @@ async def oauth_mcp_client(server_url: str, auth: OAuthClientProvider, *, mode: 
             transport, mode=mode, cache=None, message_handler=message_handler, read_timeout_seconds=30
         ) as client:
             yield client
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    return verifier, challenge
+
+
+def register_client(server_url: str, **metadata) -> dict:
+    body = {"client_name": "Raw client", "redirect_uris": [REDIRECT_URI], **metadata}
+    response = httpx2.post(server_url + "/oauth/register", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def authorization_url(server_url: str, client_id: str, challenge: str | None, **overrides) -> str:
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": REDIRECT_URI,
+        "state": "st4te",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "resource": server_url + "/mcp",
+        "scope": "kv.read kv.write",
+        **overrides,
+    }
+    return server_url + "/oauth/authorize?" + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def obtain_tokens(server_url: str, username: str, tenant: str | None = None, **overrides) -> tuple[dict, dict]:
+    """Register, sign in, consent and redeem the code as a raw client. Returns (client, token response)."""
+    client = register_client(server_url)
+    verifier, challenge = pkce_pair()
+    returned = anyio.run(
+        lambda: sign_in_and_consent(
+            authorization_url(server_url, client["client_id"], challenge, **overrides), username=username, tenant=tenant
+        )
+    )
+    code = parse_qs(urlparse(returned).query)["code"][0]
+    response = token_request(
+        server_url, grant_type="authorization_code", code=code, code_verifier=verifier, client_id=client["client_id"]
+    )
+    assert response.status_code == 200, response.text
+    return client, response.json()
+
+
+def token_request(server_url: str, **data) -> httpx2.Response:
+    if data.get("grant_type") == "authorization_code":
+        data.setdefault("redirect_uri", REDIRECT_URI)
+    return httpx2.post(server_url + "/oauth/token", data=data)
+
+
+def mcp_status(server_url: str, access_token: str) -> int:
+    """The HTTP status of a tools/list on /mcp with this bearer token."""
+    response = httpx2.post(
+        server_url + "/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        headers={
+            "Authorization": f"Bearer {access_token}",
+            "Accept": "application/json, text/event-stream",
+            "Content-Type": "application/json",
+            "MCP-Protocol-Version": "2025-11-25",
+        },
+    )
+    return response.status_code
