@@ -25,6 +25,7 @@ class TokenRecord:
     key_prefix: str
     key_digest: str
     tenant_id: str
+    membership_id: str
     client_id: str
     scopes: frozenset[str]
     resource: str
@@ -39,17 +40,7 @@ def is_oauth_access_token(raw: str | None) -> bool:
 def resolve_oauth_token(raw_token: str, *, resource: str | None = None) -> Principal:
     """Raise ResolutionError for unknown, revoked and expired tokens, tokens bound to another resource than
     `resource`, and everything resolving the grant's key refuses (membership gone, tenant suspended...)."""
-    prefix = parse_prefix(raw_token, OAUTH_ACCESS_TOKEN_MARK)
-    if prefix is None:
-        raise ResolutionError(ResolutionFailure.MALFORMED)
-    digest = key_digest(raw_token)
-    version = policy_version()
-    cache_key = _CACHE_PREFIX + digest
-    snapshot = cache.get(cache_key)
-    if snapshot is None or snapshot[0] != version:
-        snapshot = (version, _load(digest))
-        cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
-    record: TokenRecord = snapshot[1]
+    prefix, record = _record(raw_token)
     if record.revoked:
         raise ResolutionError(ResolutionFailure.REVOKED, tenant_id=record.tenant_id, key_prefix=prefix)
     if record.expires_at <= timezone.now():
@@ -68,6 +59,30 @@ def resolve_bearer(raw: str, *, resource: str | None = None) -> Principal:
     return resolve_api_key(raw)
 
 
+def oauth_token_holder(raw_token: str) -> str | None:
+    """Who holds a known access token, stable across refreshes and re-consents: the client and the membership.
+    MCP sessions are owned by it, so a refreshed or stepped-up token keeps its session."""
+    try:
+        _, record = _record(raw_token)
+    except ResolutionError:
+        return None
+    return f"{record.client_id} {record.membership_id}"
+
+
+def _record(raw_token: str) -> tuple[str, TokenRecord]:
+    prefix = parse_prefix(raw_token, OAUTH_ACCESS_TOKEN_MARK)
+    if prefix is None:
+        raise ResolutionError(ResolutionFailure.MALFORMED)
+    digest = key_digest(raw_token)
+    version = policy_version()
+    cache_key = _CACHE_PREFIX + digest
+    snapshot = cache.get(cache_key)
+    if snapshot is None or snapshot[0] != version:
+        snapshot = (version, _load(digest))
+        cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
+    return prefix, snapshot[1]
+
+
 def _load(digest: str) -> TokenRecord:
     token = (
         OAuthToken.objects.select_related("grant__api_key", "grant__client", "grant__membership")
@@ -82,6 +97,7 @@ def _load(digest: str) -> TokenRecord:
         key_prefix=grant.api_key.prefix,
         key_digest=grant.api_key.digest,
         tenant_id=str(grant.membership.tenant_id),
+        membership_id=str(grant.membership_id),
         client_id=grant.client.client_id,
         scopes=frozenset(token.scopes),
         resource=grant.resource,

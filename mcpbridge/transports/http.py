@@ -19,7 +19,8 @@ from starlette.applications import Starlette
 
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
-from oauthserver.policy import resolve_bearer
+from mcpbridge.transports.stepup import StepUpChallenge
+from oauthserver.policy import is_oauth_access_token, oauth_token_holder, resolve_bearer
 from oauthserver.routes import authorization_routes
 from tenants.policy import Principal, ResolutionError
 
@@ -52,8 +53,12 @@ class ApiKeyTokenVerifier:
             if not exc.is_tenant_error:
                 return None
             resolution = exc
-        # The same identity whatever the key's state, so a session keeps one owner when its tenant is suspended.
-        access = ApiKeyToken(token=token, client_id=resolution.key_prefix, scopes=[])
+        # The same identity whatever the key's state, so a session keeps one owner when its tenant is suspended;
+        # for OAuth the client and the person, so a session survives a refresh or a step-up.
+        holder = resolution.key_prefix
+        if is_oauth_access_token(token):
+            holder = await to_thread.run_sync(oauth_token_holder, token) or holder
+        access = ApiKeyToken(token=token, client_id=holder, scopes=[])
         access._resolution = resolution
         return access
 
@@ -88,6 +93,12 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
     )
     # Ahead of the SDK's own metadata route, so the resource metadata lists the capabilities as scopes.
     app.router.routes[:0] = authorization_routes(issuer=public_url, resource=public_url + MCP_PATH)
+    app.add_middleware(
+        StepUpChallenge,
+        path=MCP_PATH,
+        resource=public_url + MCP_PATH,
+        resource_metadata_url=f"{public_url}/.well-known/oauth-protected-resource{MCP_PATH}",
+    )
     manager = server.session_manager
 
     async def close_session(live) -> None:
