@@ -23,6 +23,7 @@ from oauthserver import selectors
 from oauthserver.models import OAuthClient
 from oauthserver.services import clients as client_services
 from oauthserver.services import tokens as token_services
+from oauthserver.services.metadata_documents import is_metadata_document_url, metadata_document_client
 from tenants.capabilities import ALL_CAPABILITIES
 from tenants.services.errors import ServiceError
 
@@ -83,7 +84,10 @@ class ControlPlaneAuthorizationProvider:
         self.consent_url = consent_url.rstrip("/")
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
-        client = await _db(selectors.client_usable, client_id=client_id)
+        if is_metadata_document_url(client_id):
+            client = await _db(metadata_document_client, client_id=client_id)
+        else:
+            client = await _db(selectors.client_usable, client_id=client_id)
         return client_information(client) if client is not None else None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:

@@ -45,7 +45,7 @@ def authorization_server_metadata(issuer: str) -> OAuthMetadata:
         token_endpoint_auth_methods_supported=["none"],
         revocation_endpoint_auth_methods_supported=["none"],
         code_challenge_methods_supported=["S256"],
-        client_id_metadata_document_supported=False,
+        client_id_metadata_document_supported=True,
     )
 
 

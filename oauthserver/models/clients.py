@@ -18,6 +18,7 @@ class OAuthClient(models.Model):
     redirect_uris = models.JSONField(default=list, help_text="Exact redirect URIs, one string each.")
     # The client's registration metadata as it asked (client_uri, logo_uri, software_id...), for display only.
     metadata = models.JSONField(default=dict, blank=True, editable=False)
+    metadata_fetched_at = models.DateTimeField(null=True, blank=True, editable=False)
     registered_from = models.GenericIPAddressField(null=True, blank=True, editable=False)
     blocked_at = models.DateTimeField(null=True, blank=True, editable=False)
     blocked_reason = models.CharField(max_length=200, blank=True, editable=False)

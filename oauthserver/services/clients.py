@@ -15,7 +15,7 @@ from tenants.services.errors import ServiceError
 MAX_REDIRECT_URIS = 10
 
 
-def _clean_redirect_uris(redirect_uris) -> list[str]:
+def clean_redirect_uris(redirect_uris) -> list[str]:
     uris = [str(uri) for uri in redirect_uris or []]
     if not uris:
         raise ServiceError("Give at least one redirect URI.", field="redirect_uris")
@@ -35,7 +35,7 @@ def client_register_dynamic(*, client_id: str, name: str, redirect_uris, metadat
         client_id=client_id,
         kind=OAuthClient.Kind.DYNAMIC,
         name=name[:200],
-        redirect_uris=_clean_redirect_uris(redirect_uris),
+        redirect_uris=clean_redirect_uris(redirect_uris),
         metadata=metadata,
         registered_from=address,
         created_by="dynamic-registration",
@@ -59,7 +59,7 @@ def client_register(*, client_id: str, name: str, redirect_uris, actor: Actor) -
         client_id=client_id,
         kind=OAuthClient.Kind.REGISTERED,
         name=name[:200],
-        redirect_uris=_clean_redirect_uris(redirect_uris),
+        redirect_uris=clean_redirect_uris(redirect_uris),
         created_by=actor.label[:150],
     )
     audit_record(
