@@ -7,7 +7,7 @@ import anyio
 import httpx2
 import pytest
 
-from oauthserver.models import AuthorizationRequest, OAuthGrant, OAuthToken
+from oauthserver.models import AuthorizationRequest, OAuthClient, OAuthGrant, OAuthToken
 from tests.factories import make_tenant
 from tests.mcp.conftest import http_client
 from tests.mcp.helpers import tool_names
@@ -203,6 +203,4 @@ def test_registration_flood_is_rate_limited(control_plane):
     statuses = [httpx2.post(server.url + "/oauth/register", json=body).status_code for _ in range(6)]
     assert statuses[:3] == [201, 201, 201]
     assert set(statuses[3:]) == {429}
-    from oauthserver.models import OAuthClient
-
     assert OAuthClient.objects.count() == 3
