@@ -15,7 +15,7 @@ django_application = get_asgi_application()
 from mcpbridge.transports.http import MCP_PATH, build_http_app  # noqa: E402  (needs Django set up)
 from oauthserver.routes import STARLETTE_PATHS as OAUTH_PATHS  # noqa: E402
 
-mcp_application = build_http_app()
+mcp_application = build_http_app(authorization_server=True)
 _METADATA_PREFIX = "/.well-known/oauth-protected-resource"
 
 

@@ -175,7 +175,8 @@ class ControlPlaneAuthorizationProvider:
 
     async def exchange_refresh_token(self, client, refresh_token, scopes: list[str]) -> OAuthToken:
         try:
-            return _tokens(await _db(token_services.refresh_token_rotate, token_pk=refresh_token.record_pk, scopes=scopes))
+            issued = await _db(token_services.refresh_token_rotate, token_pk=refresh_token.record_pk, scopes=scopes)
+            return _tokens(issued)
         except ValueError:
             raise TokenError("invalid_grant", "refresh token already used") from None
 

@@ -9,12 +9,15 @@ from mcp.server.auth.handlers.register import RegistrationHandler
 from mcp.server.auth.handlers.token import TokenHandler
 from mcp.server.auth.middleware.client_auth import ClientAuthenticator
 from mcp.server.auth.routes import cors_middleware, create_protected_resource_routes
+from mcp.server.transport_security import RequestBodyLimitMiddleware
+from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp.server.auth.settings import ClientRegistrationOptions
 from mcp.shared.auth import OAuthMetadata
 from pydantic import AnyHttpUrl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, request_response
 
 from oauthserver.provider import ControlPlaneAuthorizationProvider, registration_address
 from tenants.api.ratelimit import rate_limit_hit
@@ -29,6 +32,17 @@ METADATA_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openi
 # Paths the main ASGI app hands to the MCP app rather than to Django.
 STARLETTE_PATHS = frozenset({AUTHORIZATION_PATH, TOKEN_PATH, REGISTRATION_PATH, REVOCATION_PATH, *METADATA_PATHS})
 SCOPES = sorted(ALL_CAPABILITIES)
+# Every OAuth request is a small form or JSON document.
+_MAX_BODY_BYTES = 64 * 1024
+
+
+def _endpoint(handler, methods: list[str], *, cors: bool = True):
+    limited = RequestBodyLimitMiddleware(request_response(handler), _MAX_BODY_BYTES)
+    if not cors:
+        return limited
+    return CORSMiddleware(
+        app=limited, allow_origins="*", allow_methods=methods, allow_headers=[MCP_PROTOCOL_VERSION_HEADER]
+    )
 
 
 def authorization_server_metadata(issuer: str) -> OAuthMetadata:
@@ -121,21 +135,14 @@ def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
         for path in METADATA_PATHS
     ]
     routes += [
-        Route(AUTHORIZATION_PATH, endpoint=AuthorizationHandler(provider).handle, methods=["GET", "POST"]),
-        Route(
-            TOKEN_PATH,
-            endpoint=cors_middleware(TokenHandler(provider, authenticator).handle, ["POST", "OPTIONS"]),
-            methods=["POST", "OPTIONS"],
-        ),
-        Route(
-            REGISTRATION_PATH,
-            endpoint=cors_middleware(RateLimitedRegistration(registration).handle, ["POST", "OPTIONS"]),
-            methods=["POST", "OPTIONS"],
-        ),
-        Route(
-            REVOCATION_PATH,
-            endpoint=cors_middleware(PublicClientRevocation(provider).handle, ["POST", "OPTIONS"]),
-            methods=["POST", "OPTIONS"],
-        ),
+        # No CORS on the authorization endpoint: browsers are sent there, scripts have no business calling it.
+        Route(AUTHORIZATION_PATH, endpoint=_endpoint(AuthorizationHandler(provider).handle, [], cors=False),
+              methods=["GET", "POST"]),
+        Route(TOKEN_PATH, endpoint=_endpoint(TokenHandler(provider, authenticator).handle, ["POST", "OPTIONS"]),
+              methods=["POST", "OPTIONS"]),
+        Route(REGISTRATION_PATH, endpoint=_endpoint(RateLimitedRegistration(registration).handle, ["POST", "OPTIONS"]),
+              methods=["POST", "OPTIONS"]),
+        Route(REVOCATION_PATH, endpoint=_endpoint(PublicClientRevocation(provider).handle, ["POST", "OPTIONS"]),
+              methods=["POST", "OPTIONS"]),
     ]
     return routes

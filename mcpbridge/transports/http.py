@@ -73,7 +73,9 @@ def bearer_resolution(_ctx) -> Principal | ResolutionError | None:
     return token._resolution if isinstance(token, ApiKeyToken) else None
 
 
-def build_http_app(*, public_url: str | None = None) -> Starlette:
+def build_http_app(*, public_url: str | None = None, authorization_server: bool = False) -> Starlette:
+    """`authorization_server`: also serve the OAuth endpoints (the main ASGI app, where Django serves the
+    consent page; `runmcp --transport http` alone has no consent page, so it takes API keys only)."""
     public_url = (public_url or settings.MCP_PUBLIC_URL).rstrip("/")
     runtime = Runtime(transport=McpSession.Transport.HTTP, credential=bearer_key, resolution=bearer_resolution)
     server = build_server(runtime)
@@ -91,8 +93,9 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         ),
         token_verifier=ApiKeyTokenVerifier(resource=public_url + MCP_PATH),
     )
-    # Ahead of the SDK's own metadata route, so the resource metadata lists the capabilities as scopes.
-    app.router.routes[:0] = authorization_routes(issuer=public_url, resource=public_url + MCP_PATH)
+    if authorization_server:
+        # Ahead of the SDK's own metadata route, so the resource metadata lists the capabilities as scopes.
+        app.router.routes[:0] = authorization_routes(issuer=public_url, resource=public_url + MCP_PATH)
     app.add_middleware(
         StepUpChallenge,
         path=MCP_PATH,

@@ -27,7 +27,9 @@ class OAuthGrantAdmin(ReadOnlyAdmin):
     list_display = ("user", "tenant", "context", "client", "scopes", "created_at", "last_used_at", "revoked_at")
     list_filter = (GrantState, "membership__tenant", "created_at")
     search_fields = ("membership__user__username", "membership__tenant__slug", "client__client_id", "client__name")
-    list_select_related = ("membership__user", "membership__tenant", "membership__role", "organization", "client", "api_key")
+    list_select_related = (
+        "membership__user", "membership__tenant", "membership__role", "organization", "client", "api_key"
+    )
     actions = ("revoke_grants",)
 
     def has_change_permission(self, request, obj=None):

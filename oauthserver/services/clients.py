@@ -23,12 +23,16 @@ def clean_redirect_uris(redirect_uris) -> list[str]:
         raise ServiceError(f"At most {MAX_REDIRECT_URIS} redirect URIs.", field="redirect_uris")
     for uri in uris:
         if len(uri) > 2000 or "#" in uri or not uri.split(":", 1)[0].isalpha():
-            raise ServiceError(f"{uri[:100]!r} is not a usable redirect URI (absolute, no fragment).", field="redirect_uris")
+            raise ServiceError(
+                f"{uri[:100]!r} is not a usable redirect URI (absolute, no fragment).", field="redirect_uris"
+            )
     return uris
 
 
 @transaction.atomic
-def client_register_dynamic(*, client_id: str, name: str, redirect_uris, metadata: dict, address: str | None) -> OAuthClient:
+def client_register_dynamic(
+    *, client_id: str, name: str, redirect_uris, metadata: dict, address: str | None
+) -> OAuthClient:
     """RFC 7591 registration. Registrations that never lead to a grant expire (see clients_expire_unused)."""
     clients_expire_unused()
     client = OAuthClient.objects.create(

@@ -1,6 +1,5 @@
 """Authorization codes and tokens. Only keyed digests are stored; raw values exist in the response alone."""
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -136,6 +135,8 @@ def access_token_find(*, raw_token: str) -> OAuthToken | None:
 
 def _issue(grant: OAuthGrant, *, scopes: list[str] | None = None) -> IssuedTokens:
     now = timezone.now()
+    # Each refresh adds a pair; the grant's expired tokens are of no use to anyone (not even reuse detection).
+    OAuthToken.objects.filter(grant=grant, expires_at__lt=now).delete()
     scopes = sorted(scopes if scopes is not None else grant.scopes)
     access, access_prefix = generate_raw_key(OAUTH_ACCESS_TOKEN_MARK)
     refresh, refresh_prefix = generate_raw_key(OAUTH_REFRESH_TOKEN_MARK)

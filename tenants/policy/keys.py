@@ -1,6 +1,6 @@
 """Key format and digests, shared by tenant API keys (cpk_<8 hex>_<secret>), platform service keys
-(cps_<8 hex>_<secret>) and OAuth access and refresh tokens (cpa_..., cpr_...). Only the visible prefix and the keyed digest are stored; the mark keeps the two
-kinds apart, so a key of one kind never resolves as the other."""
+(cps_<8 hex>_<secret>) and OAuth access and refresh tokens (cpa_..., cpr_...). Only the visible prefix and
+the keyed digest are stored; the mark keeps the kinds apart, so a key of one kind never resolves as another."""
 
 import hashlib
 import hmac

@@ -28,6 +28,10 @@ from tenants.services import membership_add
 
 PASSWORD = "correct horse battery staple"
 REDIRECT_URI = "http://127.0.0.1:9/callback"
+# A row of the consent page's table: radio value (the choice key), tenant label, context label.
+_CONSENT_ROW = re.compile(
+    r'value="([^"]+)" id="choice-\d+"[^>]*>\s*</td>\s*<td><label[^>]*>([^<]+)</label></td>\s*<td>([^<]+)</td>'
+)
 
 
 def person_in(*tenants_and_roles):
@@ -54,7 +58,8 @@ class ControlPlane:
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "controlplane.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "uvicorn", "controlplane.asgi:application", "--host", "127.0.0.1",
+             "--port", str(port)],
             cwd=ROOT,
             env=server_env(MCP_PUBLIC_URL=self.url, **env),
             stdin=subprocess.DEVNULL,
@@ -129,8 +134,12 @@ async def sign_in_and_consent(
         assert page.status_code == 200, page.text
         data = {"csrfmiddlewaretoken": _csrf(http), "decision": "allow" if allow else "deny"}
         if allow:
-            rows = re.findall(r'value="([^"]+)" id="choice-\d+"[^>]*>\s*</td>\s*<td><label[^>]*>([^<]+)</label></td>\s*<td>([^<]+)</td>', page.text)
-            chosen = [key for key, tenant_label, ctx in rows if (tenant is None or tenant_label.endswith(f"({tenant})")) and ctx == context]
+            rows = _CONSENT_ROW.findall(page.text)
+            chosen = [
+                key
+                for key, tenant_label, ctx in rows
+                if (tenant is None or tenant_label.endswith(f"({tenant})")) and ctx == context
+            ]
             assert chosen, f"no consent row for {tenant}/{context} in {rows}"
             data["choice"] = chosen[0]
         response = await http.post(consent_url, data=data)

@@ -1,5 +1,6 @@
 """The consent page and the admin, in process: what the person sees and grants, what staff can do."""
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -7,10 +8,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from oauthserver.models import AuthorizationCode, OAuthClient, OAuthGrant
 from oauthserver.selectors import consent_choices
-from oauthserver.services.clients import client_register
+from oauthserver.services.clients import client_register, client_register_dynamic, clients_expire_unused
 from oauthserver.services.grants import grant_approve
 from oauthserver.services.tokens import authorization_request_create
 from tenants.models import AuditEvent
@@ -23,7 +25,9 @@ REDIRECT = "http://127.0.0.1:9/callback"
 
 @pytest.fixture
 def oauth_client():
-    return client_register(client_id="desktop-assistant", name="Desktop assistant", redirect_uris=[REDIRECT], actor=ACTOR)
+    return client_register(
+        client_id="desktop-assistant", name="Desktop assistant", redirect_uris=[REDIRECT], actor=ACTOR
+    )
 
 
 def _pending(client, scopes=("kv.read", "kv.write", "secrets.write")):
@@ -170,3 +174,16 @@ def test_admin_pages_render_with_flat_query_counts(client, staff, oauth_client):
     grant = OAuthGrant.objects.first()
     assert client.get(reverse("admin:oauthserver_oauthgrant_change", args=[grant.pk])).status_code == 200
     assert client.get(reverse("admin:oauthserver_oauthclient_change", args=[oauth_client.pk])).status_code == 200
+
+
+def test_dynamic_registrations_never_used_expire(settings, oauth_client):
+    settings.OAUTH_UNUSED_REGISTRATION_SECONDS = 3600
+    old = timezone.now() - timedelta(hours=2)
+    client_register_dynamic(client_id="unused", name="", redirect_uris=[REDIRECT], metadata={}, address=None)
+    used = client_register_dynamic(client_id="used", name="", redirect_uris=[REDIRECT], metadata={}, address=None)
+    client_register_dynamic(client_id="recent", name="", redirect_uris=[REDIRECT], metadata={}, address=None)
+    _grant(used, make_member(make_tenant()))
+    OAuthClient.objects.filter(client_id__in=["unused", "used"]).update(created_at=old)
+    OAuthClient.objects.filter(pk=oauth_client.pk).update(created_at=old)  # staff-registered: kept
+    assert clients_expire_unused() == 1
+    assert set(OAuthClient.objects.values_list("client_id", flat=True)) == {"used", "recent", oauth_client.client_id}

@@ -72,7 +72,9 @@ def test_oauth_endpoint_matrix(control_plane):
         login = staff_browser.get("/admin/login/")
         staff_browser.post(
             "/admin/login/",
-            data={"username": staff.username, "password": "pw", "csrfmiddlewaretoken": staff_browser.cookies["csrftoken"]},
+            data={
+                "username": staff.username, "password": "pw", "csrfmiddlewaretoken": staff_browser.cookies["csrftoken"]
+            },
             headers={"Referer": server.url + "/admin/login/"},
         )
         assert login.status_code == 200

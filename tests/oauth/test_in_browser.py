@@ -15,7 +15,15 @@ from oauthserver.models import OAuthClient, OAuthGrant
 from tests.e2e.test_admin_in_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import make_tenant
 from tests.mcp.helpers import ROLE_TOOLS, tool_names
-from tests.oauth.conftest import PASSWORD, REDIRECT_URI, MemoryStorage, mcp_status, oauth_mcp_client, oauth_provider, person_in
+from tests.oauth.conftest import (
+    PASSWORD,
+    REDIRECT_URI,
+    MemoryStorage,
+    mcp_status,
+    oauth_mcp_client,
+    oauth_provider,
+    person_in,
+)
 from tests.oauth.documents import DocumentServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

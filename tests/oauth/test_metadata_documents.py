@@ -15,7 +15,6 @@ from tests.factories import make_tenant
 from tests.mcp.helpers import ROLE_TOOLS, tool_names
 from tests.oauth.conftest import (
     REDIRECT_URI,
-    MemoryStorage,
     PersonAtTheBrowser,
     authorization_url,
     oauth_mcp_client,
@@ -73,7 +72,10 @@ def test_a_good_document_is_accepted_under_the_development_setting(documents, se
         (lambda d, url: d.publish("/c.json", status=302, raw=b"", headers={"Location": "http://10.0.0.1/"}), "302"),
         (lambda d, url: d.publish("/c.json", _document("https://other.example/c.json")), "own URL"),
         (lambda d, url: d.publish("/c.json", raw=b"not json"), "not JSON"),
-        (lambda d, url: d.publish("/c.json", _document(url, token_endpoint_auth_method="client_secret_basic")), "public"),
+        (
+            lambda d, url: d.publish("/c.json", _document(url, token_endpoint_auth_method="client_secret_basic")),
+            "public",
+        ),
     ],
     ids=["oversized", "slow", "redirect", "foreign-client-id", "not-json", "confidential"],
 )

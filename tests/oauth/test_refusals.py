@@ -66,7 +66,8 @@ def test_a_redirect_uri_the_client_did_not_register_gets_no_redirect(control_pla
     server = control_plane()
     client_id = register_client(server.url)["client_id"]
     _, challenge = pkce_pair()
-    response = httpx2.get(authorization_url(server.url, client_id, challenge, redirect_uri="https://attacker.example/cb"))
+    url = authorization_url(server.url, client_id, challenge, redirect_uri="https://attacker.example/cb")
+    response = httpx2.get(url)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert not AuthorizationRequest.objects.exists()
