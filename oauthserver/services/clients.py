@@ -1,6 +1,7 @@
 """OAuth clients: dynamic registrations, staff registrations, blocking."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -13,18 +14,36 @@ from tenants.services.audit import audit_record
 from tenants.services.errors import ServiceError
 
 MAX_REDIRECT_URIS = 10
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Schemes a browser would run or read locally instead of handing to an app.
+_FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file", "blob", "about"})
 
 
 def clean_redirect_uris(redirect_uris) -> list[str]:
+    """OAuth 2.1 redirect URIs: absolute, no fragment; https, http only on loopback (native apps), or an app's
+    own scheme."""
     uris = [str(uri) for uri in redirect_uris or []]
     if not uris:
         raise ServiceError("Give at least one redirect URI.", field="redirect_uris")
     if len(uris) > MAX_REDIRECT_URIS:
         raise ServiceError(f"At most {MAX_REDIRECT_URIS} redirect URIs.", field="redirect_uris")
     for uri in uris:
-        if len(uri) > 2000 or "#" in uri or not uri.split(":", 1)[0].isalpha():
+        parts = urlsplit(uri)
+        scheme = parts.scheme.lower()
+        usable = (
+            len(uri) <= 2000
+            and not parts.fragment
+            and "#" not in uri
+            and scheme
+            and scheme not in _FORBIDDEN_SCHEMES
+            and (scheme != "http" or parts.hostname in _LOOPBACK_HOSTS)
+            and (scheme not in ("http", "https") or parts.hostname)
+        )
+        if not usable:
             raise ServiceError(
-                f"{uri[:100]!r} is not a usable redirect URI (absolute, no fragment).", field="redirect_uris"
+                f"{uri[:100]!r} is not a usable redirect URI: use https, http on a loopback address, or your "
+                "app's own scheme, absolute and without a fragment.",
+                field="redirect_uris",
             )
     return uris
 

@@ -12,10 +12,16 @@ from django.utils import timezone
 
 from oauthserver.models import AuthorizationCode, OAuthClient, OAuthGrant
 from oauthserver.selectors import consent_choices
-from oauthserver.services.clients import client_register, client_register_dynamic, clients_expire_unused
+from oauthserver.services.clients import (
+    clean_redirect_uris,
+    client_register,
+    client_register_dynamic,
+    clients_expire_unused,
+)
 from oauthserver.services.grants import grant_approve
 from oauthserver.services.tokens import authorization_request_create
 from tenants.models import AuditEvent
+from tenants.services.errors import ServiceError
 from tests.factories import ACTOR, add_to_org, make_member, make_org, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +193,25 @@ def test_dynamic_registrations_never_used_expire(settings, oauth_client):
     OAuthClient.objects.filter(pk=oauth_client.pk).update(created_at=old)  # staff-registered: kept
     assert clients_expire_unused() == 1
     assert set(OAuthClient.objects.values_list("client_id", flat=True)) == {"used", "recent", oauth_client.client_id}
+
+
+@pytest.mark.parametrize(
+    "uri, usable",
+    [
+        ("https://app.example/cb", True),
+        ("http://127.0.0.1:7777/cb", True),
+        ("http://localhost/cb", True),
+        ("com.example.app:/oauth", True),
+        ("http://app.example/cb", False),
+        ("javascript:alert(1)", False),
+        ("data:text/html,hi", False),
+        ("https://app.example/cb#frag", False),
+        ("/relative", False),
+    ],
+)
+def test_redirect_uris_follow_oauth_2_1(uri, usable):
+    if usable:
+        assert clean_redirect_uris([uri]) == [uri]
+    else:
+        with pytest.raises(ServiceError):
+            clean_redirect_uris([uri])
