@@ -1,4 +1,5 @@
-"""One ASGI app: /mcp (and its RFC 9728 metadata) to the MCP server, everything else to Django.
+"""One ASGI app: /mcp (and its RFC 9728 metadata) and the OAuth endpoints to the MCP server, everything else
+(the consent page included) to Django.
 
 Django's ASGI handler ignores lifespan, but the MCP app needs it (it starts the session manager), so
 lifespan events go to the MCP app. Lifespan startup also makes this a serving process: database connections
@@ -18,8 +19,9 @@ from django.core.signals import request_finished  # noqa: E402
 from controlplane.database import close_request_connections, keep_connections  # noqa: E402
 from mcpbridge.services.outbox import outbox_start_embedded_drainer  # noqa: E402
 from mcpbridge.transports.http import MCP_PATH, build_http_app  # noqa: E402  (needs Django set up)
+from oauthserver.routes import STARLETTE_PATHS as OAUTH_PATHS  # noqa: E402
 
-mcp_application = build_http_app()
+mcp_application = build_http_app(authorization_server=True)
 _METADATA_PREFIX = "/.well-known/oauth-protected-resource"
 
 
@@ -44,6 +46,6 @@ async def application(scope, receive, send):
 
         return await mcp_application(scope, receive_lifespan, send)
     path = scope.get("path", "")
-    if path == MCP_PATH or path.startswith(_METADATA_PREFIX):
+    if path == MCP_PATH or path.startswith(_METADATA_PREFIX) or path in OAUTH_PATHS:
         return await mcp_application(scope, receive, send)
     return await django_application(scope, receive, send)

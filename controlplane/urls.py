@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("tenants.api.urls")),
     path("api/decide/", decision_api.urls),
     path("dataplane/", include("mcpbridge.urls")),
+    path("oauth/", include("oauthserver.urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),

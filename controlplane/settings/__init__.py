@@ -12,6 +12,7 @@ with exit_on_bad_settings():
     from controlplane.settings.aws import *  # noqa: F401,F403
     from controlplane.settings.celery import *  # noqa: F401,F403
     from controlplane.settings.mcp import *  # noqa: F401,F403
+    from controlplane.settings.oauth import *  # noqa: F401,F403
     from controlplane.settings.ops import *  # noqa: F401,F403
     from controlplane.settings.replicas import *  # noqa: F401,F403
     from controlplane.settings.security import *  # noqa: F401,F403

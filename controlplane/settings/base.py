@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "axes",
     "tenants",
     "mcpbridge",
+    "oauthserver",
 ]
 
 MIDDLEWARE = [

@@ -11,7 +11,8 @@ from django.core.cache import cache
 
 from controlplane.outages import STORE_ERRORS, cache_outage
 from mcpbridge.server.errors import Refusal, auth_failed, backend_failure, tenant_error
-from tenants.policy import ContextNotAllowed, Principal, ResolutionError, resolve_api_key
+from oauthserver.policy import resolve_bearer
+from tenants.policy import ContextNotAllowed, Principal, ResolutionError
 
 _CONTEXT_KEY = "mcp:context:{}"
 _PERSONAL = "personal"
@@ -30,7 +31,7 @@ def authenticate(raw_key: str | None, resolved: Principal | ResolutionError | No
     if isinstance(resolved, ResolutionError):
         raise _refusal(resolved)
     try:
-        return resolve_api_key(raw_key)
+        return resolve_bearer(raw_key)
     except ResolutionError as exc:
         raise _refusal(exc) from None
 

@@ -2,10 +2,10 @@
 protection from settings. Used by `runmcp --transport http` and mounted at /mcp in the main ASGI app."""
 
 import asyncio
-import functools
 import logging
 import math
 import socket
+from functools import partial
 
 import anyio
 import uvicorn
@@ -22,12 +22,15 @@ from starlette.applications import Starlette
 from controlplane.database import read_with_fresh_connection
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
-from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
-from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_key
 from mcpbridge.server.errors import Refusal
 from mcpbridge.transports.admission import SessionAdmission
+from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_key
 from mcpbridge.transports.replicas import prepare_for_replicas
-from tenants.policy import Principal, ResolutionError, resolve_api_key
+from mcpbridge.transports.stepup import StepUpChallenge
+from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
+from oauthserver.policy import is_oauth_access_token, oauth_token_holder, resolve_bearer
+from oauthserver.routes import authorization_routes
+from tenants.policy import Principal, ResolutionError
 from tenants.services import RefusalDoor
 
 logger = logging.getLogger(__name__)
@@ -44,20 +47,30 @@ class ApiKeyToken(AccessToken):
 
 
 class ApiKeyTokenVerifier:
-    """Bearer token = API key. Unknown, revoked and expired keys get 401; a key of a suspended tenant is let
-    through so the pipeline can answer with the tenant error (-32002) and its reason."""
+    """Bearer token = API key or OAuth access token bound to `resource`. Unknown, revoked and expired ones get
+    401; a key of a suspended tenant is let through so the pipeline can answer with the tenant error (-32002)
+    and its reason."""
+
+    def __init__(self, resource: str | None = None):
+        self.resource = resource
 
     async def verify_token(self, token: str) -> AccessToken | None:
         # Resolved against the current policy version on every request: a revocation applies to the next one.
         try:
-            resolution = await to_thread.run_sync(read_with_fresh_connection, resolve_api_key, token)
+            resolution = await to_thread.run_sync(
+                read_with_fresh_connection, partial(resolve_bearer, token, resource=self.resource)
+            )
         except ResolutionError as exc:
             if not exc.is_tenant_error:
                 note_refused_key(exc)
                 return None
             resolution = exc
-        # The same identity whatever the key's state, so a session keeps one owner when its tenant is suspended.
-        access = ApiKeyToken(token=token, client_id=resolution.key_prefix, scopes=[])
+        # The same identity whatever the key's state, so a session keeps one owner when its tenant is suspended;
+        # for OAuth the client and the person, so a session survives a refresh or a step-up.
+        holder = resolution.key_prefix
+        if is_oauth_access_token(token):
+            holder = await to_thread.run_sync(oauth_token_holder, token) or holder
+        access = ApiKeyToken(token=token, client_id=holder, scopes=[])
         access._resolution = resolution
         return access
 
@@ -72,7 +85,9 @@ def bearer_resolution(_ctx) -> Principal | ResolutionError | None:
     return token._resolution if isinstance(token, ApiKeyToken) else None
 
 
-def build_http_app(*, public_url: str | None = None) -> Starlette:
+def build_http_app(*, public_url: str | None = None, authorization_server: bool = False) -> Starlette:
+    """`authorization_server`: also serve the OAuth endpoints (the main ASGI app, where Django serves the
+    consent page; `runmcp --transport http` alone has no consent page, so it takes API keys only)."""
     public_url = (public_url or settings.MCP_PUBLIC_URL).rstrip("/")
     runtime = Runtime(transport=McpSession.Transport.HTTP, credential=bearer_key, resolution=bearer_resolution)
     server = build_server(runtime)
@@ -88,7 +103,16 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         auth=AuthSettings(
             issuer_url=public_url, resource_server_url=public_url + MCP_PATH, validate_token_resource=False
         ),
-        token_verifier=ApiKeyTokenVerifier(),
+        token_verifier=ApiKeyTokenVerifier(resource=public_url + MCP_PATH),
+    )
+    if authorization_server:
+        # Ahead of the SDK's own metadata route, so the resource metadata lists the capabilities as scopes.
+        app.router.routes[:0] = authorization_routes(issuer=public_url, resource=public_url + MCP_PATH)
+    app.add_middleware(
+        StepUpChallenge,
+        path=MCP_PATH,
+        resource=public_url + MCP_PATH,
+        resource_metadata_url=f"{public_url}/.well-known/oauth-protected-resource{MCP_PATH}",
     )
     app.add_middleware(DatabaseUnavailableMiddleware)
     app.add_middleware(RefusalAuditMiddleware, telemetry=runtime.telemetry)
@@ -129,7 +153,7 @@ def build_http_app(*, public_url: str | None = None) -> Starlette:
         token = user.access_token
         resolution = token._resolution if isinstance(token, ApiKeyToken) else None
         return await to_thread.run_sync(
-            functools.partial(
+            partial(
                 runtime.session_refusal, token.token, resolution, door=RefusalDoor.MCP_HTTP, address=address
             )
         )

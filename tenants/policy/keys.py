@@ -1,6 +1,6 @@
-"""Key format and digests, shared by tenant API keys (cpk_<8 hex>_<secret>) and platform service keys
-(cps_<8 hex>_<secret>). Only the visible prefix and the keyed digest are stored; the mark keeps the two
-kinds apart, so a key of one kind never resolves as the other."""
+"""Key format and digests, shared by tenant API keys (cpk_<8 hex>_<secret>), platform service keys
+(cps_<8 hex>_<secret>) and OAuth access and refresh tokens (cpa_..., cpr_...). Only the visible prefix and
+the keyed digest are stored; the mark keeps the kinds apart, so a key of one kind never resolves as another."""
 
 import hashlib
 import hmac
@@ -11,9 +11,11 @@ from django.conf import settings
 
 KEY_PREFIX_MARK = "cpk_"
 SERVICE_KEY_PREFIX_MARK = "cps_"
+OAUTH_ACCESS_TOKEN_MARK = "cpa_"
+OAUTH_REFRESH_TOKEN_MARK = "cpr_"
 _RAW_KEYS = {
     mark: re.compile(rf"^{mark}([0-9a-f]{{8}})_([A-Za-z0-9_-]{{43}})$")
-    for mark in (KEY_PREFIX_MARK, SERVICE_KEY_PREFIX_MARK)
+    for mark in (KEY_PREFIX_MARK, SERVICE_KEY_PREFIX_MARK, OAUTH_ACCESS_TOKEN_MARK, OAUTH_REFRESH_TOKEN_MARK)
 }
 
 

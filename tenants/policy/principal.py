@@ -51,6 +51,8 @@ class Principal:
     limits: Mapping[str, int]
     policy_version: int
     context: Context = field(default_factory=Context.personal)
+    # Set when the call came with an OAuth access token: the client the person consented to.
+    oauth_client: str | None = None
 
     @property
     def context_role(self) -> str:
@@ -73,6 +75,8 @@ class Principal:
 
     @property
     def actor_label(self) -> str:
+        if self.oauth_client:
+            return f"oauth:{self.oauth_client}"[:200]
         return f"key:{self.key_prefix}"
 
     def can(self, capability: str) -> bool:

@@ -47,7 +47,12 @@ def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
         if is_service_key(raw_key):
             raise ResolutionError(ResolutionFailure.SERVICE_KEY)
         raise ResolutionError(ResolutionFailure.MALFORMED)
-    digest = key_digest(raw_key)
+    return resolve_key_digest(prefix, key_digest(raw_key), org=org)
+
+
+def resolve_key_digest(prefix: str, digest: str, *, org: str | None = None) -> Principal:
+    """The principal of the API key with this prefix and digest: the one cached path every credential takes
+    (an OAuth grant resolves through the key that anchors it)."""
     # Read the version before any data so that a concurrent change can only make the entry stale, never wrong.
     version = policy_version()
     cache_key = _CACHE_PREFIX + digest

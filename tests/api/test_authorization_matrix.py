@@ -3,7 +3,7 @@
 Callers: anonymous; wrong_tenant (tenant A's admin key, acting on tenant B's objects); no_capability (a B key
 whose role lacks tenant.manage); staff (Django session); tenant_admin (B's admin key, tenant.manage);
 service_key (a platform service key with every platform capability); service_key_read_only (one with only
-platform.tenants.read).
+platform.tenants.read); oauth_token (an OAuth access token of B's admin: minted for /mcp, refused here).
 """
 
 import json
@@ -14,12 +14,13 @@ import pytest
 
 from tenants.platform_capabilities import ALL_PLATFORM_CAPABILITIES, PlatformCapability
 from tests.api.conftest import World, client_for, service_key_client, snapshot
+from tests.oauth.factories import oauth_tokens
 
 SERVICE_KEY_CALLERS = {
     "service_key": ALL_PLATFORM_CAPABILITIES,
     "service_key_read_only": frozenset({PlatformCapability.TENANTS_READ}),
 }
-CALLERS = ("anonymous", "wrong_tenant", "no_capability", "staff", "tenant_admin", *SERVICE_KEY_CALLERS)
+CALLERS = ("anonymous", "wrong_tenant", "no_capability", "staff", "tenant_admin", *SERVICE_KEY_CALLERS, "oauth_token")
 V1 = "/api/v1"
 
 
@@ -155,12 +156,18 @@ def service_key_status(endpoint: Endpoint, capabilities: frozenset[str]) -> int:
 
 
 def client_of(world: World, caller: str):
+    if caller == "oauth_token":
+        client = client_for(world, "anonymous")
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {oauth_tokens(world.b_admin).access_token}"
+        return client
     if caller in SERVICE_KEY_CALLERS:
         return service_key_client(SERVICE_KEY_CALLERS[caller])
     return client_for(world, caller)
 
 
 def expected_status(endpoint: Endpoint, caller: str) -> int:
+    if caller == "oauth_token":
+        return 401  # bound to the MCP resource (RFC 8707): never a credential for the APIs
     if caller in SERVICE_KEY_CALLERS:
         return service_key_status(endpoint, SERVICE_KEY_CALLERS[caller])
     by_caller = {"anonymous": 401, "no_capability": 403, "staff": None, **EXPECTED[endpoint.kind]}

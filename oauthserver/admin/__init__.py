@@ -1,0 +1,1 @@
+from oauthserver.admin import clients, grants  # noqa: F401

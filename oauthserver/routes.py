@@ -1,0 +1,148 @@
+"""The authorization server's HTTP endpoints, served by the MCP app (Starlette) next to /mcp: discovery
+metadata, /oauth/authorize, /oauth/token, /oauth/register and /oauth/revoke. The consent page is Django's."""
+
+from anyio import to_thread
+from django.conf import settings
+from mcp.server.auth.handlers.authorize import AuthorizationHandler
+from mcp.server.auth.handlers.metadata import MetadataHandler
+from mcp.server.auth.handlers.register import RegistrationHandler
+from mcp.server.auth.handlers.token import TokenHandler
+from mcp.server.auth.middleware.client_auth import ClientAuthenticator
+from mcp.server.auth.routes import cors_middleware, create_protected_resource_routes
+from mcp.server.transport_security import RequestBodyLimitMiddleware
+from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
+from mcp.server.auth.settings import ClientRegistrationOptions
+from mcp.shared.auth import OAuthMetadata
+from pydantic import AnyHttpUrl
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Route, request_response
+
+from oauthserver.provider import ControlPlaneAuthorizationProvider, registration_address
+from tenants.api.ratelimit import rate_limit_hit
+from tenants.capabilities import ALL_CAPABILITIES
+
+AUTHORIZATION_PATH = "/oauth/authorize"
+TOKEN_PATH = "/oauth/token"
+REGISTRATION_PATH = "/oauth/register"
+REVOCATION_PATH = "/oauth/revoke"
+CONSENT_PATH = "/oauth/consent"
+METADATA_PATHS = ("/.well-known/oauth-authorization-server", "/.well-known/openid-configuration")
+# Paths the main ASGI app hands to the MCP app rather than to Django.
+STARLETTE_PATHS = frozenset({AUTHORIZATION_PATH, TOKEN_PATH, REGISTRATION_PATH, REVOCATION_PATH, *METADATA_PATHS})
+SCOPES = sorted(ALL_CAPABILITIES)
+# Every OAuth request is a small form or JSON document.
+_MAX_BODY_BYTES = 64 * 1024
+
+
+def _endpoint(handler, methods: list[str], *, cors: bool = True):
+    limited = RequestBodyLimitMiddleware(request_response(handler), _MAX_BODY_BYTES)
+    if not cors:
+        return limited
+    return CORSMiddleware(
+        app=limited, allow_origins="*", allow_methods=methods, allow_headers=[MCP_PROTOCOL_VERSION_HEADER]
+    )
+
+
+def authorization_server_metadata(issuer: str) -> OAuthMetadata:
+    return OAuthMetadata(
+        issuer=AnyHttpUrl(issuer),
+        authorization_endpoint=AnyHttpUrl(issuer + AUTHORIZATION_PATH),
+        token_endpoint=AnyHttpUrl(issuer + TOKEN_PATH),
+        registration_endpoint=AnyHttpUrl(issuer + REGISTRATION_PATH),
+        revocation_endpoint=AnyHttpUrl(issuer + REVOCATION_PATH),
+        scopes_supported=SCOPES,
+        response_types_supported=["code"],
+        grant_types_supported=["authorization_code", "refresh_token"],
+        # Every client is public: PKCE proves who redeems a code, rotation guards the refresh tokens.
+        token_endpoint_auth_methods_supported=["none"],
+        revocation_endpoint_auth_methods_supported=["none"],
+        code_challenge_methods_supported=["S256"],
+        client_id_metadata_document_supported=True,
+    )
+
+
+class RateLimitedRegistration:
+    """RFC 7591 registration, at most OAUTH_REGISTRATIONS_PER_MINUTE per client address."""
+
+    def __init__(self, handler: RegistrationHandler):
+        self.handler = handler
+
+    async def handle(self, request: Request) -> Response:
+        address = request.client.host if request.client else "unknown"
+        wait = await to_thread.run_sync(
+            rate_limit_hit, "oauth-register", address, settings.OAUTH_REGISTRATIONS_PER_MINUTE
+        )
+        if wait is not None:
+            return JSONResponse(
+                {
+                    "error": "invalid_client_metadata",
+                    "error_description": f"Too many registrations from this address; retry in {wait} s.",
+                },
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+        token = registration_address.set(address)
+        try:
+            return await self.handler.handle(request)
+        finally:
+            registration_address.reset(token)
+
+
+class PublicClientRevocation:
+    """RFC 7009 for public clients. (The SDK's handler insists on a client_secret field, which a public client
+    does not have.) Unknown tokens and other clients' tokens get the same empty 200, as the RFC asks."""
+
+    def __init__(self, provider: ControlPlaneAuthorizationProvider):
+        self.provider = provider
+
+    async def handle(self, request: Request) -> Response:
+        form = await request.form()
+        token, client_id = form.get("token"), form.get("client_id")
+        if not isinstance(token, str) or not token or not isinstance(client_id, str) or not client_id:
+            return JSONResponse(
+                {"error": "invalid_request", "error_description": "Send token and client_id as form fields."},
+                status_code=400,
+            )
+        client = await self.provider.get_client(client_id)
+        if client is None:
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Unknown or blocked client."}, status_code=401
+            )
+        found = await self.provider.load_access_token(token) or await self.provider.load_refresh_token(client, token)
+        if found is not None and found.client_id == client.client_id:
+            await self.provider.revoke_token(found)
+        return Response(status_code=200, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
+    """Every route of the authorization server, plus the RFC 9728 metadata of `resource` naming it."""
+    provider = ControlPlaneAuthorizationProvider(resource=resource, consent_url=issuer + CONSENT_PATH)
+    authenticator = ClientAuthenticator(provider)
+    metadata = MetadataHandler(authorization_server_metadata(issuer)).handle
+    registration = RegistrationHandler(
+        provider, options=ClientRegistrationOptions(enabled=True, valid_scopes=SCOPES)
+    )
+    routes = create_protected_resource_routes(
+        resource_url=AnyHttpUrl(resource),
+        authorization_servers=[AnyHttpUrl(issuer)],
+        scopes_supported=SCOPES,
+        resource_name="MCP control plane",
+    )
+    routes += [
+        Route(path, endpoint=cors_middleware(metadata, ["GET", "OPTIONS"]), methods=["GET", "OPTIONS"])
+        for path in METADATA_PATHS
+    ]
+    routes += [
+        # No CORS on the authorization endpoint: browsers are sent there, scripts have no business calling it.
+        Route(AUTHORIZATION_PATH, endpoint=_endpoint(AuthorizationHandler(provider).handle, [], cors=False),
+              methods=["GET", "POST"]),
+        Route(TOKEN_PATH, endpoint=_endpoint(TokenHandler(provider, authenticator).handle, ["POST", "OPTIONS"]),
+              methods=["POST", "OPTIONS"]),
+        Route(REGISTRATION_PATH, endpoint=_endpoint(RateLimitedRegistration(registration).handle, ["POST", "OPTIONS"]),
+              methods=["POST", "OPTIONS"]),
+        Route(REVOCATION_PATH, endpoint=_endpoint(PublicClientRevocation(provider).handle, ["POST", "OPTIONS"]),
+              methods=["POST", "OPTIONS"]),
+    ]
+    return routes
