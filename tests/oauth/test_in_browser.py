@@ -12,7 +12,7 @@ from mcp.shared.auth import AuthorizationCodeResult
 from playwright.async_api import async_playwright
 
 from oauthserver.models import OAuthClient, OAuthGrant
-from tests.e2e.test_admin_in_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.browser import CHROMIUM_ARGS, chromium_or_fail
 from tests.factories import make_tenant
 from tests.mcp.helpers import ROLE_TOOLS, tool_names
 from tests.oauth.conftest import (
@@ -38,7 +38,7 @@ class PersonInChromium:
 
     async def redirect(self, url: str) -> None:
         async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = await p.chromium.launch(executable_path=chromium_or_fail(), args=CHROMIUM_ARGS, headless=True)
             page = await browser.new_page()
 
             async def client_callback(route):
@@ -66,7 +66,7 @@ class PersonInChromium:
 
 async def revoke_in_admin(base: str, password: str) -> None:
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = await p.chromium.launch(executable_path=chromium_or_fail(), args=CHROMIUM_ARGS, headless=True)
         page = await browser.new_page()
         await page.goto(f"{base}/admin/login/?next=/admin/oauthserver/oauthgrant/")
         await page.fill("#id_username", "root")
@@ -82,7 +82,7 @@ async def revoke_in_admin(base: str, password: str) -> None:
 
 @pytest.mark.parametrize("identification", ["metadata_document", "dynamic"])
 def test_connect_in_the_browser_call_refresh_and_revoke_in_the_admin(control_plane, tmp_path, identification):
-    assert Path(CHROMIUM).exists(), "Debian's chromium package is needed (.ci/run installs it)"
+    chromium_or_fail()
     alpha, beta = make_tenant("alpha"), make_tenant("beta")
     user = person_in((alpha, "user"), (beta, "viewer"))
     staff = get_user_model().objects.create_superuser("root", "root@example.com", None)
