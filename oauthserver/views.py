@@ -89,4 +89,16 @@ def consent(request, request_id):
         "rows": rows,
         "error": error,
     }
-    return render(request, "oauth/consent.html", context, status=400 if error else 200)
+    response = render(request, "oauth/consent.html", context, status=400 if error else 200)
+    # Browsers apply the form's CSP to where its POST redirects: the answer goes back to the client's registered
+    # redirect URI, so that one target (and nothing else) joins the page's form-action.
+    response._csp_update = {"form-action": [_redirect_source(pending.redirect_uri)]}
+    return response
+
+
+def _redirect_source(uri: str) -> str:
+    """The CSP source expression of a redirect URI: its origin, or a native app's own scheme."""
+    parts = urlparse(uri)
+    if parts.scheme in ("http", "https"):
+        return f"{parts.scheme}://{parts.netloc}"
+    return f"{parts.scheme}:"

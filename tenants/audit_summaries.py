@@ -83,6 +83,14 @@ _OPERATIONS: dict[str, _Phrase] = {
     "group.change": lambda t, d: f"changed {_listed(d.get('fields'))} of group {_name(t)}",
     "group.delete": lambda t, d: f"deleted group {_name(t)}",
     "mcp_session.revoke": lambda t, d: f"revoked MCP session {_name(t)}",
+    "mcp_session.open": lambda t, d: (
+        f"refused a new MCP session ({d.get('transport')}): {d.get('reason')}"
+        if d.get("reason")
+        else f"opened MCP session {_name(t)} ({d.get('transport')}{', ' + d['client'] if d.get('client') else ''})"
+    ),
+    "mcp_session.end": lambda t, d: (
+        f"ended MCP session {_name(t)}: {d.get('reason')}{' (' + d['why'] + ')' if d.get('why') else ''}"
+    ),
     "outbox.retry": lambda t, d: f"requeued {d.get('count')} parked outbox event(s)",
 }
 

@@ -35,7 +35,11 @@ def deployment(mcp_db, tmp_path):  # noqa: F811
         pytest.skip("several replicas share PostgreSQL; SQLite is the single-process embedded default")
     if not Path(NGINX).exists():
         pytest.skip("needs Debian's nginx (apt-get install nginx; .ci/run installs it)")
-    env = server_env(REDIS_URL=TEST_REDIS_URL, CONTROLPLANE_VAR_DIR=str(tmp_path), LOG_LEVEL="WARNING")
+    # 32 clients share one key and (through nginx) one address: new-session rates are not what this test measures.
+    env = server_env(
+        REDIS_URL=TEST_REDIS_URL, CONTROLPLANE_VAR_DIR=str(tmp_path), LOG_LEVEL="WARNING",
+        MCP_INITIALIZE_RATE_PER_MINUTE_PER_KEY=100_000, MCP_INITIALIZE_RATE_PER_MINUTE_PER_ADDRESS=100_000,
+    )
     deployment = Deployment(REPLICAS, env, tmp_path)
     yield deployment
     deployment.stop()
@@ -44,7 +48,7 @@ def deployment(mcp_db, tmp_path):  # noqa: F811
 def tenant_key(requests_per_minute: int) -> str:
     membership, _, raw = member_key("user")
     roomy = {
-        "max_concurrent_requests": 1000, "max_mcp_sessions": 1000, "kv_items": 100_000,
+        "max_concurrent_requests": 1000, "max_mcp_sessions": 1000, "max_mcp_sessions_per_key": 1000, "kv_items": 100_000,
         "dynamodb_read_units_per_second": 100_000, "dynamodb_write_units_per_second": 100_000,
     }
     for limit, value in {**roomy, "requests_per_minute": requests_per_minute}.items():

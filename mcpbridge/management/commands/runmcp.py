@@ -29,10 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         _log_to_stderr(options["verbosity"])
-        # Calls run in worker threads; keep their connections instead of reconnecting on every call.
-        keep_connections(settings.MCP_DB_CONN_MAX_AGE)
-        outbox_start_embedded_drainer()
         if options["transport"] == "http":
+            _become_serving_process()
             serve_http(
                 host=options["host"],
                 port=options["port"],
@@ -48,12 +46,21 @@ class Command(BaseCommand):
         except ResolutionError as exc:
             _audit_refused(exc.reason.value, exc)
             raise CommandError(f"This API key cannot be used: {exc.message}") from None
+        _become_serving_process()
         asyncio.run(serve_stdio(raw_key))
         # Every request is answered and the session's end recorded: exit now. Interpreter teardown can take
         # seconds, and a stdio client (and the 5 s promise at stdin EOF) waits for the process to be gone.
         logging.shutdown()
         sys.stdout.flush()
         os._exit(0)
+
+
+def _become_serving_process() -> None:
+    """Only once this process is going to serve (a refused key changes nothing in the process that asked)."""
+    # Calls run in worker threads; keep their connections instead of reconnecting on every call.
+    keep_connections(settings.MCP_DB_CONN_MAX_AGE)
+    # No broker: this process drains the event outbox in the background; no request waits for a drain.
+    outbox_start_embedded_drainer()
 
 
 def _audit_refused(reason: str, exc: ResolutionError | None = None) -> None:
