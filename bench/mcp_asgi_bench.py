@@ -14,7 +14,6 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,17 +29,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.sqlite:
         return run(args)
-    import psycopg
+    from support import throwaway_postgres
 
-    name = f"bench_asgi_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = f"{args.pg}/{name}"
-    try:
+    with throwaway_postgres(args.pg, "bench_asgi"):
         return run(args)
-    finally:
-        with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> int:

@@ -19,7 +19,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -42,17 +41,10 @@ def main() -> int:
     args.sessions = [int(n) for n in args.sessions.split(",")]
     if not args.pg:
         return run(args)
-    import psycopg
+    from support import throwaway_postgres
 
-    name = f"bench_cpu_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = f"{args.pg}/{name}"
-    try:
+    with throwaway_postgres(args.pg, "bench_cpu"):
         return run(args)
-    finally:
-        with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,11 +1,13 @@
 """What the benches share: a throwaway database and var dir, Django set up and migrated, quiet logs."""
 
+import contextlib
 import logging
 import os
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from pathlib import Path
 
@@ -48,3 +50,19 @@ def timed(fn, n: int, warmup: int = 0) -> tuple[float, float]:
         samples.append((time.perf_counter_ns() - start) / 1000)
     samples.sort()
     return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
+
+
+@contextlib.contextmanager
+def throwaway_postgres(server_url: str, prefix: str):
+    """A PostgreSQL database of this run's own on `server_url` (DATABASE_URL points at it), dropped afterwards."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = f"{server_url}/{name}"
+    try:
+        yield name
+    finally:
+        with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
