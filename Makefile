@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev bench clean
+.PHONY: run test install install-dev bench bench-report clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ BENCHES := policy_resolution decision_check dataplane_kv_latency dataplane_outbo
 
 bench: install-dev
 	for name in $(BENCHES); do echo "== $$name"; $(BIN)/python bench/$$name.py || exit 1; done
+
+## Every benchmark, PostgreSQL and nginx ones included, into bench/results/<date>.txt (about an hour).
+bench-report: install-dev
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) var
