@@ -22,8 +22,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
-from tests.e2e.replicas import NGINX, Replica, free_port, wait_until_answering
+from tests.e2e.replicas import NGINX, Deployment, Replica, free_port, wait_until_answering
 from tests.mcp.conftest import TEST_REDIS_URL, http_server_factory, mcp_db, server_env  # noqa: F401  (fixtures)
 from tests.mcp.helpers import member_key
 
@@ -73,7 +74,7 @@ NOT_RUN_IN_BOTH = {
     "elicitation-sep1034-defaults": _NO_ASKING,
     "elicitation-sep1330-enums": _NO_ASKING,
     "json-schema-2020-12": _TOOLS + " (json_schema_2020_12_tool)",
-    "resources-read-text": "reads the fixture resource test://static-text; ours are the caller's artifacts (artifact:///)",
+    "resources-read-text": "reads the fixture resource test://static-text; ours are the caller's artifacts",
     "resources-read-binary": "reads the fixture resource test://static-binary; ours are the caller's artifacts",
     "resources-templates-read": "we offer no resource templates",
     "resources-subscribe": "we do not offer resource subscriptions",
@@ -187,7 +188,8 @@ class Gateway:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
         )
-        wait_until_answering(f"http://127.0.0.1:{self.port}/.well-known/oauth-protected-resource/mcp", self.process, self.log)
+        metadata = f"http://127.0.0.1:{self.port}/.well-known/oauth-protected-resource/mcp"
+        wait_until_answering(metadata, self.process, self.log)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -210,13 +212,16 @@ def run_scenario(node: str, suite: str, scenario: str, url: str, out: Path) -> l
         timeout=120,
     )
     found = glob.glob(str(out / "*" / "checks.json"))
-    assert found, f"{suite} {scenario} left no results (exit {done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+    output = done.stdout[-2000:] + done.stderr[-2000:]
+    assert found, f"{suite} {scenario} left no results (exit {done.returncode}):\n{output}"
     return json.loads(Path(found[0]).read_text())
 
 
 def listed_scenarios(node: str, suite: str) -> set[str]:
     cli = HERE / "node_modules" / suite / "dist" / "index.js"
-    listing = subprocess.run([node, str(cli), "list", "--server"], capture_output=True, text=True, timeout=60, check=True)
+    listing = subprocess.run(
+        [node, str(cli), "list", "--server"], capture_output=True, text=True, timeout=60, check=True
+    )
     return {line.split()[1] for line in listing.stdout.splitlines() if line.startswith("  - ")}
 
 
@@ -225,7 +230,8 @@ def problems_in(scenario: str, checks: list[dict]) -> list[str]:
     for check in checks:
         listed = (scenario, check["id"]) in NOT_TESTABLE
         if check["status"] not in _PASSING and not listed:
-            problems.append(f"{scenario}: {check['id']} {check['status']}: {check.get('errorMessage') or check['description']}")
+            why = check.get("errorMessage") or check["description"]
+            problems.append(f"{scenario}: {check['id']} {check['status']}: {why}")
         if check["status"] == "SUCCESS" and listed:
             problems.append(f"{scenario}: {check['id']} passes now: take it out of NOT_TESTABLE")
     passed = {check["id"] for check in checks if check["status"] == "SUCCESS"}
@@ -277,6 +283,28 @@ def test_the_asgi_apps_mcp_passes_the_official_suite(node, mcp_db, tmp_path):
         if gateway is not None:
             gateway.stop()
         replica.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sse_polling_holds_through_the_readmes_load_balancer(node, mcp_db, tmp_path):
+    """Two replicas behind the "Past one machine" nginx: the reconnect with Last-Event-ID carries the session id,
+    so it goes back to the replica that holds the call."""
+    if connection.vendor != "postgresql":
+        pytest.skip("several replicas share PostgreSQL; SQLite is the single-process embedded default")
+    deployment = Deployment(2, server_env(REDIS_URL=TEST_REDIS_URL, LOG_LEVEL="WARNING"), tmp_path)
+    gateway = None
+    try:
+        _, _, raw = member_key("user")
+        gateway = Gateway(deployment.url, raw, tmp_path / "gateway")
+        problems = []
+        for scenario in ("server-sse-polling", "server-sse-multiple-streams", "server-session-lifecycle"):
+            checks = run_scenario(node, "conformance-next", scenario, gateway.url, tmp_path / "balanced" / scenario)
+            problems += problems_in(scenario, checks)
+        assert not problems, "\n".join(problems)
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        deployment.stop()
 
 
 @pytest.mark.django_db(transaction=True)
