@@ -175,6 +175,8 @@ class Gateway:
     """nginx in front of one server, adding the API key to every request."""
 
     def __init__(self, upstream: str, key: str, work: Path):
+        if not Path(NGINX).exists():
+            pytest.fail("the conformance gateway needs Debian's nginx (apt-get install nginx; .ci/run installs it)")
         work.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
