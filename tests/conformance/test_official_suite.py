@@ -252,6 +252,8 @@ def run_suites(node: str, url: str, work: Path) -> list[str]:
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_every_scenario_of_the_pinned_suites_is_run_or_has_a_reason(node, suite):
+    installed = json.loads((HERE / "node_modules" / suite / "package.json").read_text())["version"]
+    assert installed == SUITES[suite], "package.json and SUITES name different releases"
     listed = listed_scenarios(node, suite)
     classified = set(SCENARIOS[suite]) | set(NOT_RUN[suite])
     unclassified = {name for name in listed - classified if not name.startswith(tuple(NOT_RUN_PREFIXES))}
