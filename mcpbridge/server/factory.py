@@ -73,6 +73,9 @@ def build_server(runtime: Runtime) -> GovernedServer:
 
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
         caller = _caller(runtime, ctx, runtime.live_for(ctx))
+        tool = runtime.pipeline.registry.get(params.name)
+        if tool is not None and tool.answers_on_reconnect and ctx.close_sse_stream is not None:
+            await ctx.close_sse_stream()
         return await _guard(to_thread.run_sync(runtime.pipeline.call_tool, caller, params.name, params.arguments))
 
     async def list_resources(ctx: ServerRequestContext, params) -> types.ListResourcesResult:

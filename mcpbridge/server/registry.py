@@ -49,6 +49,9 @@ class Tool:
     cost: int = 1
     capacity: tuple[Capacity, ...] = ()
     read_only: bool = False  # advertised to clients as readOnlyHint
+    # Close the call's SSE stream before running it, so the answer reaches the client only when it reconnects with
+    # Last-Event-ID (SSE polling, spec 2025-11-25): needs the event history and a 2025-11-25 client, else a no-op.
+    answers_on_reconnect: bool = False
     schema: dict = field(init=False, compare=False)
     listing: types.Tool = field(init=False, compare=False, repr=False)  # built once, served by every tools/list
 

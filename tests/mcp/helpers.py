@@ -19,7 +19,7 @@ ROLE_TOOLS = {
         "secrets_get", "secrets_put",
     },
 }
-DIAGNOSTIC = {"diagnostics_sleep"}
+DIAGNOSTIC = {"diagnostics_sleep", "test_reconnection"}
 
 
 def member_key(role: str = "user", tenant=None):

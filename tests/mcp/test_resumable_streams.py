@@ -39,6 +39,23 @@ def test_a_dropped_call_stream_is_replayed_after_last_event_id(mcp_db, http_serv
     assert session.call("whoami", {})["result"]["structuredContent"]["role"] == "user"
 
 
+def test_a_call_that_answers_on_reconnect_closes_its_stream_after_the_priming_event(mcp_db, http_server_factory):
+    """SSE polling (spec 2025-11-25), as the conformance suite's test_reconnection tool sees it: the server ends the
+    call's stream at once; the answer comes when the client reconnects with Last-Event-ID."""
+    server = http_server_factory(REDIS_URL=TEST_REDIS_URL)
+    _, _, raw = member_key("user")
+    session = wire(server, raw)
+    session.initialize()
+
+    response = session.open_call("test_reconnection", {})
+    events = list(sse_events(response.iter_lines()))  # the server ends the stream: this returns
+    response.close()
+    assert len(events) == 1 and events[0].id and events[0].data == ""
+
+    replayed = [json.loads(event.data) for event in session.resume(events[0].id) if event.data]
+    assert replayed[-1]["result"]["structuredContent"] == {"reconnected": True}
+
+
 def test_last_event_id_of_another_session_replays_nothing(mcp_db, http_server_factory):
     server = http_server_factory(REDIS_URL=TEST_REDIS_URL)
     _, _, raw_a = member_key("user")
