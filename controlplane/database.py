@@ -38,10 +38,11 @@ def close_request_connections(**_kwargs) -> None:
             conn.close()
 
 
-def read_with_fresh_connection(function, *args):
-    """Run a read-only unit of work in a worker thread: a connection dropped since the thread's last unit is
-    replaced first, and a read that loses its connection mid-way runs once more on a new one."""
-    close_old_connections()
+def read_on_kept_connection(function, *args):
+    """Run a short read-only unit of work in a worker thread on the thread's kept connection, with no health check
+    up front (with CONN_HEALTH_CHECKS every check is a round trip to the database, and this runs on every
+    request): a connection the database dropped fails the first query, and the unit then runs once more on a
+    new one. Connections past their age are closed by the units of work that do check (the MCP calls)."""
     try:
         return function(*args)
     except DATABASE_UNAVAILABLE:

@@ -7,6 +7,11 @@ sessions, and request ids repeat across sessions, so the manager hands every ses
 simply not found there. Each session's history is capped in events and bytes, deleted when the session ends
 and expires when unused, so no session (and no tenant, whose sessions are capped) can fill Redis.
 
+Every request's stream opens with a priming event (its id is where a reconnect resumes). Only a session's first
+one is stored; later ones cost no round trip to Redis: their id names the last event this process stored for
+the session and the stream (`<last id>~<stream id>`), and a reconnect with it replays that stream's events
+after that point, provided that point is still in the history (trimmed away: nothing to resume from).
+
 Redis trouble fails open: the stream still works, it just is not resumable until Redis answers again
 (one log line per outage).
 """
@@ -24,6 +29,7 @@ logger = logging.getLogger(__name__)
 _TIMEOUT_SECONDS = 1.0
 _KEY = "mcp:sse:{session}"
 _EVENT_ID = re.compile(r"\d{1,20}-\d{1,20}")
+_AFTER = "~"  # in a priming event id: <id of the last event stored before it>~<stream id>
 _TOO_LARGE = -32003
 
 # Append, then drop the oldest entries while the stream holds too many events or bytes; refresh the expiry.
@@ -84,8 +90,12 @@ class SessionEventStore(EventStore):
         self.history = history
         self.key = _KEY.format(session=session_id)
         self.bytes_key = self.key + ":bytes"
+        # The newest id this process stored for the session (a session lives in one process).
+        self._last: tuple[int, int] | None = None
 
     async def store_event(self, stream_id: StreamId, message: types.JSONRPCMessage | None) -> EventId | None:
+        if message is None and self._last is not None:
+            return f"{self._last[0]}-{self._last[1]}{_AFTER}{stream_id}"
         payload = _payload(message, self.history.max_bytes)
         try:
             event_id = await self.history.append(
@@ -97,16 +107,21 @@ class SessionEventStore(EventStore):
             self.history.failed(exc)
             return None
         self.history.answered()
-        return event_id.decode()
+        event_id = event_id.decode()
+        stored = tuple(int(part) for part in event_id.split("-"))
+        if self._last is None or stored > self._last:
+            self._last = stored
+        return event_id
 
     async def replay_events_after(self, last_event_id: EventId, send_callback: EventCallback) -> StreamId | None:
+        last_event_id, primed, primed_stream = last_event_id.partition(_AFTER)
         if not _EVENT_ID.fullmatch(last_event_id):
             return None
         try:
             found = await self.history.redis.xrange(self.key, last_event_id, last_event_id)
             if not found:
                 return None
-            stream_id = found[0][1][b"s"].decode()
+            stream_id = primed_stream if primed else found[0][1][b"s"].decode()
             after = await self.history.redis.xrange(self.key, "(" + last_event_id, "+")
         except RedisError as exc:
             self.history.failed(exc)

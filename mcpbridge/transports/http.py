@@ -19,7 +19,7 @@ from pydantic import PrivateAttr
 from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 
-from controlplane.database import read_with_fresh_connection
+from controlplane.database import read_on_kept_connection
 from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
 from mcpbridge.server.errors import Refusal
@@ -56,23 +56,30 @@ class ApiKeyTokenVerifier:
 
     async def verify_token(self, token: str) -> AccessToken | None:
         # Resolved against the current policy version on every request: a revocation applies to the next one.
+        # One worker-thread hop per request, whatever the credential (each hop is a thread wake-up both ways).
         try:
-            resolution = await to_thread.run_sync(
-                read_with_fresh_connection, partial(resolve_bearer, token, resource=self.resource)
-            )
+            resolution, holder = await to_thread.run_sync(read_on_kept_connection, partial(self._resolve, token))
+        except ResolutionError as exc:
+            note_refused_key(exc)
+            return None
+        access = ApiKeyToken(token=token, client_id=holder, scopes=[])
+        access._resolution = resolution
+        return access
+
+    def _resolve(self, token: str) -> tuple[Principal | ResolutionError, str]:
+        """What the token resolves to (a tenant error included: the pipeline answers it) and who holds it."""
+        try:
+            resolution = resolve_bearer(token, resource=self.resource)
         except ResolutionError as exc:
             if not exc.is_tenant_error:
-                note_refused_key(exc)
-                return None
+                raise
             resolution = exc
         # The same identity whatever the key's state, so a session keeps one owner when its tenant is suspended;
         # for OAuth the client and the person, so a session survives a refresh or a step-up.
         holder = resolution.key_prefix
         if is_oauth_access_token(token):
-            holder = await to_thread.run_sync(oauth_token_holder, token) or holder
-        access = ApiKeyToken(token=token, client_id=holder, scopes=[])
-        access._resolution = resolution
-        return access
+            holder = oauth_token_holder(token) or holder
+        return resolution, holder
 
 
 def bearer_key(_ctx) -> str | None:

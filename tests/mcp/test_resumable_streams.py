@@ -140,3 +140,32 @@ def test_an_ended_sessions_history_is_dropped(mcp_db, http_server_factory):
     while client.exists(key) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not client.exists(key)
+
+
+def test_only_a_sessions_first_priming_event_is_stored_and_later_ones_still_resume():
+    history = RedisEventHistory(TEST_REDIS_URL, max_events=4, max_bytes=100_000, ttl_seconds=60)
+    store = history.for_session("primed")
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    replayed = []
+
+    async def collect(event):
+        replayed.append(event.message.id)
+
+    async def main():
+        await store.store_event("1", None)  # the session's first stream: stored
+        await store.store_event("1", _response(1, "first answer"))
+        stored = client.xlen(store.key)
+        primed = await store.store_event("1", None)  # the request id used again, later: no round trip
+        assert client.xlen(store.key) == stored
+        await store.store_event("2", _response(2, "another stream"))
+        await store.store_event("1", _response(11, "second answer"))
+        # Only what the primed stream sent after its priming event: not the earlier stream with the same id.
+        assert await store.replay_events_after(primed, collect) == "1"
+        assert replayed == [11]
+        for i in range(4):
+            await store.store_event("3", _response(30 + i, "x"))
+        # The point it resumes from has been trimmed away: nothing can be replayed complete.
+        assert await store.replay_events_after(primed, collect) is None
+
+    anyio.run(main)
+    client.delete(store.key, store.bytes_key)
