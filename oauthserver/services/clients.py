@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from pydantic import AnyUrl, ValidationError
 
 from oauthserver.models import OAuthClient
 from oauthserver.services.grants import grant_revoke
@@ -38,6 +39,7 @@ def clean_redirect_uris(redirect_uris) -> list[str]:
             and scheme not in _FORBIDDEN_SCHEMES
             and (scheme != "http" or parts.hostname in _LOOPBACK_HOSTS)
             and (scheme not in ("http", "https") or parts.hostname)
+            and _parses(uri)
         )
         if not usable:
             raise ServiceError(
@@ -46,6 +48,16 @@ def clean_redirect_uris(redirect_uris) -> list[str]:
                 field="redirect_uris",
             )
     return uris
+
+
+def _parses(uri: str) -> bool:
+    """The SDK's OAuth models hold redirect URIs as pydantic URLs: one they cannot parse (a space in the host)
+    would make every later request of the client fail inside the SDK."""
+    try:
+        AnyUrl(uri)
+    except ValidationError:
+        return False
+    return True
 
 
 @transaction.atomic

@@ -7,11 +7,12 @@ must name itself as client_id. OAUTH_CLIENT_METADATA_ALLOW_PRIVATE lifts the add
 development on one machine. Fetched documents are cached on the client row.
 """
 
+import asyncio
 import ipaddress
 import json
 import logging
 import socket
-import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -66,32 +67,7 @@ def fetch_metadata_document(url: str) -> dict:
     host = f"[{address}]" if ":" in address else address
     netloc = f"{host}:{parts.port}" if parts.port else host
     pinned = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    deadline = time.monotonic() + settings.OAUTH_CLIENT_METADATA_TIMEOUT_SECONDS
-    limit = settings.OAUTH_CLIENT_METADATA_MAX_BYTES
-    timeout = httpx2.Timeout(settings.OAUTH_CLIENT_METADATA_TIMEOUT_SECONDS)
-    try:
-        with httpx2.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
-            request = http.build_request(
-                "GET",
-                pinned,
-                headers={"Host": parts.netloc.rsplit("@", 1)[-1], "Accept": "application/json"},
-                extensions={"sni_hostname": parts.hostname},
-            )
-            response = http.send(request, stream=True)
-            try:
-                if response.status_code != 200:
-                    raise MetadataDocumentError(f"The document answered HTTP {response.status_code}, not 200.")
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > limit:
-                        raise MetadataDocumentError(f"The document is larger than {limit} bytes.")
-                    if time.monotonic() > deadline:
-                        raise MetadataDocumentError("The document took too long to arrive.")
-            finally:
-                response.close()
-    except httpx2.HTTPError as exc:
-        raise MetadataDocumentError(f"The document could not be fetched ({type(exc).__name__}).") from None
+    body = _run(_download(pinned, host_header=parts.netloc.rsplit("@", 1)[-1], sni_hostname=parts.hostname))
     try:
         document = json.loads(bytes(body))
     except ValueError:
@@ -103,6 +79,71 @@ def fetch_metadata_document(url: str) -> dict:
     return document
 
 
+async def _download(url: str, *, host_header: str, sni_hostname: str) -> bytes:
+    """The body of a 200 answer, within the size cap and one deadline for everything: a read timeout restarts with
+    each byte, so a server dripping its status line, headers or body a byte at a time is cut off here."""
+    seconds = settings.OAUTH_CLIENT_METADATA_TIMEOUT_SECONDS
+    limit = settings.OAUTH_CLIENT_METADATA_MAX_BYTES
+    try:
+        async with asyncio.timeout(seconds):
+            async with httpx2.AsyncClient(
+                timeout=httpx2.Timeout(seconds), follow_redirects=False, trust_env=False
+            ) as http:
+                request = http.build_request(
+                    "GET",
+                    url,
+                    headers={"Host": host_header, "Accept": "application/json"},
+                    extensions={"sni_hostname": sni_hostname},
+                )
+                response = await http.send(request, stream=True)
+                try:
+                    if response.status_code != 200:
+                        raise MetadataDocumentError(f"The document answered HTTP {response.status_code}, not 200.")
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > limit:
+                            raise MetadataDocumentError(f"The document is larger than {limit} bytes.")
+                finally:
+                    await response.aclose()
+    except TimeoutError:
+        raise MetadataDocumentError("The document took too long to arrive.") from None
+    except httpx2.HTTPError as exc:
+        raise MetadataDocumentError(f"The document could not be fetched ({type(exc).__name__}).") from None
+    return bytes(body)
+
+
+def _run(coroutine):
+    """Run the download on an event loop of its own (callers are worker threads, which have none)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+# NAT64 (RFC 6052 well-known prefix; RFC 8215 local use): the IPv4 address is in the last 32 bits, or somewhere
+# inside for the local-use prefix, which has no business in a public client's DNS at all.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Global, and so is any IPv4 address inside it: mapped, 6to4 and NAT64 addresses count as global
+    themselves, yet where they are routed they reach the IPv4 address they carry (64:ff9b::a00:1 is 10.0.0.1)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return address.is_global
+    if address in _NAT64_LOCAL:
+        return False
+    embedded = address.ipv4_mapped or address.sixtofour
+    if embedded is None and address in _NAT64:
+        embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if embedded is not None:
+        return embedded.is_global
+    return address.is_global
+
+
 def _public_address(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -112,8 +153,7 @@ def _public_address(host: str, port: int) -> str:
     if not settings.OAUTH_CLIENT_METADATA_ALLOW_PRIVATE:
         # Every address must be public: a name resolving to one public and one private address is refused too.
         for address in addresses:
-            mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-            if not (mapped or address).is_global:
+            if not _is_public(address):
                 raise MetadataDocumentError(f"The host {host!r} resolves to a non-public address.")
     return str(addresses[0])
 
