@@ -20,8 +20,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, request_response
 
 from oauthserver.provider import ControlPlaneAuthorizationProvider, registration_address
-from tenants.api.ratelimit import rate_limit_hit
+from tenants.api.ratelimit import RETRY_AFTER_SECONDS, RateLimitUnavailable, rate_limit_hit
 from tenants.capabilities import ALL_CAPABILITIES
+from tenants.services.refusals import client_network
 
 AUTHORIZATION_PATH = "/oauth/authorize"
 TOKEN_PATH = "/oauth/token"
@@ -64,16 +65,28 @@ def authorization_server_metadata(issuer: str) -> OAuthMetadata:
 
 
 class RateLimitedRegistration:
-    """RFC 7591 registration, at most OAUTH_REGISTRATIONS_PER_MINUTE per client address."""
+    """RFC 7591 registration, at most OAUTH_REGISTRATIONS_PER_MINUTE per client network (an IPv4 address, an IPv6
+    /64: one host owns a whole /64, so counting per IPv6 address would not limit it). Fails closed (503) while the
+    rate limit's store is unreachable, like every other limit guarding shared capacity."""
 
     def __init__(self, handler: RegistrationHandler):
         self.handler = handler
 
     async def handle(self, request: Request) -> Response:
         address = request.client.host if request.client else "unknown"
-        wait = await to_thread.run_sync(
-            rate_limit_hit, "oauth-register", address, settings.OAUTH_REGISTRATIONS_PER_MINUTE
-        )
+        try:
+            wait = await to_thread.run_sync(
+                rate_limit_hit, "oauth-register", client_network(address), settings.OAUTH_REGISTRATIONS_PER_MINUTE
+            )
+        except RateLimitUnavailable:
+            return JSONResponse(
+                {
+                    "error": "temporarily_unavailable",
+                    "error_description": "Registration is briefly unavailable; retry in a moment.",
+                },
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         if wait is not None:
             return JSONResponse(
                 {

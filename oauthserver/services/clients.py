@@ -50,6 +50,21 @@ def clean_redirect_uris(redirect_uris) -> list[str]:
     return uris
 
 
+# What the admin shows of a client's own description; the rest of a registration body is not kept.
+_DISPLAY_FIELDS = ("client_uri", "logo_uri", "software_id", "software_version")
+_DISPLAY_FIELD_CHARS = 500
+
+
+def display_metadata(metadata: dict) -> dict:
+    """The display fields of a registration or metadata document, each a string of bounded length: unused
+    registrations are kept for a day, so what one costs must not depend on what its body carried."""
+    return {
+        field: value[:_DISPLAY_FIELD_CHARS]
+        for field, value in metadata.items()
+        if field in _DISPLAY_FIELDS and isinstance(value, str)
+    }
+
+
 def _parses(uri: str) -> bool:
     """The SDK's OAuth models hold redirect URIs as pydantic URLs: one they cannot parse (a space in the host)
     would make every later request of the client fail inside the SDK."""
@@ -71,7 +86,7 @@ def client_register_dynamic(
         kind=OAuthClient.Kind.DYNAMIC,
         name=name[:200],
         redirect_uris=clean_redirect_uris(redirect_uris),
-        metadata=metadata,
+        metadata=display_metadata(metadata),
         registered_from=address,
         created_by="dynamic-registration",
     )

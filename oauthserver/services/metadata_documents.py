@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oauthserver.models import OAuthClient
-from oauthserver.services.clients import clean_redirect_uris
+from oauthserver.services.clients import clean_redirect_uris, display_metadata
 from tenants.services.actors import Actor
 from tenants.services.audit import audit_record
 from tenants.services.errors import ServiceError
@@ -165,14 +165,13 @@ def _store(client_id: str, document: dict) -> OAuthClient:
     except ServiceError as exc:
         raise MetadataDocumentError(exc.message) from None
     name = document.get("client_name") if isinstance(document.get("client_name"), str) else ""
-    kept = {k: v for k, v in document.items() if k in ("client_uri", "logo_uri", "software_id", "software_version")}
     client, created = OAuthClient.objects.update_or_create(
         client_id=client_id,
         defaults={
             "kind": OAuthClient.Kind.METADATA_DOCUMENT,
             "name": name[:200],
             "redirect_uris": redirect_uris,
-            "metadata": kept,
+            "metadata": display_metadata(document),
             "metadata_fetched_at": timezone.now(),
         },
     )
