@@ -119,16 +119,19 @@ class ControlPlaneAuthorizationProvider:
         stored = await _db(selectors.client_usable, client_id=client.client_id)
         if stored is None:
             raise AuthorizeError("unauthorized_client", "This client is blocked.")
-        request = await _db(
-            token_services.authorization_request_create,
-            client=stored,
-            redirect_uri=str(params.redirect_uri),
-            redirect_uri_explicit=params.redirect_uri_provided_explicitly,
-            code_challenge=params.code_challenge,
-            state=params.state,
-            scopes=params.scopes,
-            resource=self.resource,
-        )
+        try:
+            request = await _db(
+                token_services.authorization_request_create,
+                client=stored,
+                redirect_uri=str(params.redirect_uri),
+                redirect_uri_explicit=params.redirect_uri_provided_explicitly,
+                code_challenge=params.code_challenge,
+                state=params.state,
+                scopes=params.scopes,
+                resource=self.resource,
+            )
+        except ServiceError as exc:
+            raise AuthorizeError("invalid_request", exc.message) from None
         return f"{self.consent_url}/{request.pk}/"
 
     async def load_authorization_code(self, client: OAuthClientInformationFull, authorization_code: str):

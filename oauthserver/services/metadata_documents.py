@@ -12,6 +12,7 @@ import ipaddress
 import json
 import logging
 import socket
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -28,6 +29,13 @@ from tenants.services.audit import audit_record
 from tenants.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
+
+
+# Fetches in flight per process. Each holds a worker thread for up to the timeout, and those threads serve every
+# tenant's MCP calls too: past this many, a fetch is refused at once instead of taking another thread, so a flood
+# of client ids pointing at slow servers cannot starve the process.
+MAX_CONCURRENT_FETCHES = 4
+_fetch_slots = threading.BoundedSemaphore(MAX_CONCURRENT_FETCHES)
 
 
 class MetadataDocumentError(ServiceError):
@@ -67,7 +75,12 @@ def fetch_metadata_document(url: str) -> dict:
     host = f"[{address}]" if ":" in address else address
     netloc = f"{host}:{parts.port}" if parts.port else host
     pinned = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    body = _run(_download(pinned, host_header=parts.netloc.rsplit("@", 1)[-1], sni_hostname=parts.hostname))
+    if not _fetch_slots.acquire(blocking=False):
+        raise MetadataDocumentError("Too many client metadata documents are being fetched at once; retry shortly.")
+    try:
+        body = _run(_download(pinned, host_header=parts.netloc.rsplit("@", 1)[-1], sni_hostname=parts.hostname))
+    finally:
+        _fetch_slots.release()
     try:
         document = json.loads(bytes(body))
     except ValueError:

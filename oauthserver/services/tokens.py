@@ -1,5 +1,6 @@
 """Authorization codes and tokens. Only keyed digests are stored; raw values exist in the response alone."""
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,14 @@ from oauthserver.services.grants import grant_revoke
 from tenants.policy.keys import OAUTH_ACCESS_TOKEN_MARK, OAUTH_REFRESH_TOKEN_MARK, generate_raw_key, key_digest
 from tenants.policy.version import policy_version_bump
 from tenants.services.actors import Actor
+from tenants.services.errors import ServiceError
+
+
+# What an authorization request may carry (its columns' sizes): anything longer is a bad request, not a 500.
+MAX_STATE_CHARS = 2000
+MAX_REDIRECT_URI_CHARS = 2000
+# RFC 7636 §4.2: BASE64URL(SHA256(verifier)) without padding is exactly 43 characters.
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,12 @@ def authorization_request_create(
     scopes: list[str] | None,
     resource: str,
 ) -> AuthorizationRequest:
+    if state and len(state) > MAX_STATE_CHARS:
+        raise ServiceError(f"state is longer than {MAX_STATE_CHARS} characters.", field="state")
+    if not _S256_CHALLENGE.fullmatch(code_challenge or ""):
+        raise ServiceError("code_challenge must be a base64url S256 digest (43 characters).", field="code_challenge")
+    if len(redirect_uri) > MAX_REDIRECT_URI_CHARS:
+        raise ServiceError("redirect_uri is too long.", field="redirect_uri")
     # Answered or abandoned requests are of no use once expired; clearing them here keeps the table small.
     AuthorizationRequest.objects.filter(expires_at__lt=timezone.now() - timedelta(hours=1)).delete()
     return AuthorizationRequest.objects.create(

@@ -1,8 +1,11 @@
-"""Dynamic registration (RFC 7591) as a flood would use it: from many addresses of one IPv6 host, with the largest
-bodies the endpoint takes, and while the rate limit's Redis is down. The routes run in process (ASGI), so the
-test can choose the client address of every request."""
+"""Registration and authorization requests as a flood would send them: from many addresses of one IPv6 host, with
+the largest bodies and fields the endpoints take, while the rate limit's Redis is down, and client ids pointing at
+slow metadata documents. The routes run in process (ASGI), so the test can choose every request's client address."""
 
 import secrets
+import threading
+import time
+from urllib.parse import parse_qs, urlparse
 
 import anyio
 import httpx2
@@ -10,11 +13,14 @@ import pytest
 from django.test.utils import override_settings
 from starlette.applications import Starlette
 
-from oauthserver.models import OAuthClient
+from oauthserver import routes
+from oauthserver.models import AuthorizationRequest, OAuthClient
 from oauthserver.routes import authorization_routes
+from oauthserver.services.metadata_documents import MAX_CONCURRENT_FETCHES, MetadataDocumentError, fetch_metadata_document
 from tenants.api import ratelimit
 from tests.faults.redis_server import redis_server  # noqa: F401  (fixture)
-from tests.oauth.conftest import REDIRECT_URI
+from tests.oauth.conftest import REDIRECT_URI, authorization_url, pkce_pair
+from tests.oauth.documents import DocumentServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,3 +94,75 @@ def test_registration_answers_503_with_retry_after_while_the_rate_limit_store_is
     assert OAuthClient.objects.count() == 1
     redis_rate_limits.start()
     assert _register("192.0.2.10", body).status_code == 201
+
+
+def _get(path: str, address: str = "192.0.2.20") -> httpx2.Response:
+    app = Starlette(routes=authorization_routes(issuer=_ISSUER, resource=_ISSUER + "/mcp"))
+
+    async def main():
+        transport = httpx2.ASGITransport(app=app, client=(address, 40000))
+        async with httpx2.AsyncClient(transport=transport, base_url=_ISSUER) as http:
+            return await http.get(path)
+
+    return anyio.run(main)
+
+
+@pytest.mark.parametrize(
+    "override",
+    [{"state": "s" * 2001}, {"code_challenge": "c" * 500}, {"code_challenge": "not base64url!"}],
+    ids=["state-too-long", "challenge-too-long", "challenge-not-a-digest"],
+)
+def test_an_oversized_authorization_request_is_a_bad_request_not_a_server_error(settings, override):
+    """The request's fields go into columns of fixed size: too long was a database error and `server_error`."""
+    settings.OAUTH_REGISTRATIONS_PER_MINUTE = 100
+    client_id = _register(f"{_subnet()}::1", {"client_name": "c", "redirect_uris": [REDIRECT_URI]}).json()["client_id"]
+    _, challenge = pkce_pair()
+    response = _get(authorization_url(_ISSUER, client_id, challenge, **override)[len(_ISSUER):], f"{_subnet()}::1")
+    assert response.status_code == 302
+    error = parse_qs(urlparse(response.headers["location"]).query)["error"]
+    assert error == ["invalid_request"]
+    assert not AuthorizationRequest.objects.exists()
+
+
+def test_authorization_requests_are_rate_limited_per_network(settings, monkeypatch):
+    """Each request stores a row until it expires, and anyone may send one: a flood is refused before storing."""
+    settings.OAUTH_REGISTRATIONS_PER_MINUTE = 100
+    monkeypatch.setattr(routes, "AUTHORIZATIONS_PER_MINUTE", 3)
+    subnet = _subnet()
+    client_id = _register(f"{subnet}::1", {"client_name": "c", "redirect_uris": [REDIRECT_URI]}).json()["client_id"]
+    _, challenge = pkce_pair()
+    path = authorization_url(_ISSUER, client_id, challenge)[len(_ISSUER):]
+    statuses = [_get(path, f"{subnet}::{i + 1:x}").status_code for i in range(5)]
+    assert statuses == [302, 302, 302, 429, 429]
+    assert AuthorizationRequest.objects.count() == 3
+    assert _get(path, f"{_subnet()}::1").status_code == 302
+
+
+def test_slow_metadata_documents_take_at_most_a_few_worker_threads(settings):
+    """The fetch runs in a worker thread the MCP calls of every tenant share; ten client ids pointing at a server
+    that answers slowly must not take ten of them: past MAX_CONCURRENT_FETCHES a fetch is refused at once."""
+    settings.OAUTH_CLIENT_METADATA_ALLOW_PRIVATE = True
+    settings.OAUTH_CLIENT_METADATA_TIMEOUT_SECONDS = 2.0
+    server = DocumentServer()
+    try:
+        urls = [server.publish(f"/c{i}.json", raw=b"", headers={"X-Drip-Headers": "0.05"}) for i in range(10)]
+        outcomes: list[tuple[str, float]] = []
+
+        def fetch(url):
+            started = time.monotonic()
+            try:
+                fetch_metadata_document(url)
+            except MetadataDocumentError as exc:
+                outcomes.append((exc.message, time.monotonic() - started))
+
+        threads = [threading.Thread(target=fetch, args=(url,)) for url in urls]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        server.close()
+    busy = [elapsed for message, elapsed in outcomes if "at once" in message]
+    assert len(outcomes) == 10
+    assert len(busy) == 10 - MAX_CONCURRENT_FETCHES
+    assert max(busy) < 0.5
