@@ -79,13 +79,19 @@ def _tokens(issued: token_services.IssuedTokens) -> OAuthToken:
 
 
 class ControlPlaneAuthorizationProvider:
-    def __init__(self, *, resource: str, consent_url: str):
+    def __init__(self, *, resource: str, consent_url: str, fetch_unknown_documents: bool = True):
         self.resource = resource
         self.consent_url = consent_url.rstrip("/")
+        # Off for the token and revocation endpoints: a client they have never seen holds no code and no token,
+        # so there is nothing to fetch a document for (anyone could otherwise make the server fetch and store one
+        # client per URL they invent).
+        self.fetch_unknown_documents = fetch_unknown_documents
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
         if is_metadata_document_url(client_id):
-            client = await _db(metadata_document_client, client_id=client_id)
+            client = await _db(
+                metadata_document_client, client_id=client_id, fetch_unknown=self.fetch_unknown_documents
+            )
         else:
             client = await _db(selectors.client_usable, client_id=client_id)
         return client_information(client) if client is not None else None

@@ -153,7 +153,10 @@ class PublicClientRevocation:
 def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
     """Every route of the authorization server, plus the RFC 9728 metadata of `resource` naming it."""
     provider = ControlPlaneAuthorizationProvider(resource=resource, consent_url=issuer + CONSENT_PATH)
-    authenticator = ClientAuthenticator(provider)
+    known_clients = ControlPlaneAuthorizationProvider(
+        resource=resource, consent_url=issuer + CONSENT_PATH, fetch_unknown_documents=False
+    )
+    authenticator = ClientAuthenticator(known_clients)
     metadata = MetadataHandler(authorization_server_metadata(issuer)).handle
     registration = RegistrationHandler(
         provider, options=ClientRegistrationOptions(enabled=True, valid_scopes=SCOPES)
@@ -176,7 +179,7 @@ def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
               methods=["POST", "OPTIONS"]),
         Route(REGISTRATION_PATH, endpoint=_endpoint(RateLimitedRegistration(registration).handle, ["POST", "OPTIONS"]),
               methods=["POST", "OPTIONS"]),
-        Route(REVOCATION_PATH, endpoint=_endpoint(PublicClientRevocation(provider).handle, ["POST", "OPTIONS"]),
+        Route(REVOCATION_PATH, endpoint=_endpoint(PublicClientRevocation(known_clients).handle, ["POST", "OPTIONS"]),
               methods=["POST", "OPTIONS"]),
     ]
     return routes

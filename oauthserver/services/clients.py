@@ -149,10 +149,12 @@ def client_unblock(*, client: OAuthClient, actor: Actor) -> OAuthClient:
 
 
 def clients_expire_unused() -> int:
-    """Delete dynamic registrations older than OAUTH_UNUSED_REGISTRATION_SECONDS that never got a grant."""
+    """Delete dynamic registrations and metadata-document clients older than OAUTH_UNUSED_REGISTRATION_SECONDS that
+    never got a grant (anyone can create either; a client that comes back is simply registered or fetched again)."""
     cutoff = timezone.now() - timedelta(seconds=settings.OAUTH_UNUSED_REGISTRATION_SECONDS)
     deleted, _ = OAuthClient.objects.filter(
-        kind=OAuthClient.Kind.DYNAMIC, created_at__lt=cutoff, grants__isnull=True
+        kind__in=(OAuthClient.Kind.DYNAMIC, OAuthClient.Kind.METADATA_DOCUMENT), created_at__lt=cutoff,
+        grants__isnull=True,
     ).delete()
     return deleted
 

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oauthserver.models import OAuthClient
-from oauthserver.services.clients import clean_redirect_uris, display_metadata
+from oauthserver.services.clients import clean_redirect_uris, clients_expire_unused, display_metadata
 from tenants.services.actors import Actor
 from tenants.services.audit import audit_record
 from tenants.services.errors import ServiceError
@@ -48,10 +48,13 @@ def is_metadata_document_url(client_id: str) -> bool:
     return parts.scheme in schemes and bool(parts.hostname) and parts.path not in ("", "/")
 
 
-def metadata_document_client(*, client_id: str) -> OAuthClient | None:
+def metadata_document_client(*, client_id: str, fetch_unknown: bool = True) -> OAuthClient | None:
     """The client this URL describes, fetched or refreshed when the cached copy is older than the cache time.
-    None when the document cannot be used (the reason is logged) or the client is blocked."""
+    None when the document cannot be used (the reason is logged) or the client is blocked. With fetch_unknown
+    False a URL never seen before is None without a fetch: only /authorize (rate-limited) introduces a client."""
     client = OAuthClient.objects.filter(client_id=client_id).first()
+    if client is None and not fetch_unknown:
+        return None
     if client is not None and client.blocked_at is not None:
         return None
     if client is not None and client.kind != OAuthClient.Kind.METADATA_DOCUMENT:
@@ -178,6 +181,7 @@ def _store(client_id: str, document: dict) -> OAuthClient:
     except ServiceError as exc:
         raise MetadataDocumentError(exc.message) from None
     name = document.get("client_name") if isinstance(document.get("client_name"), str) else ""
+    clients_expire_unused()
     client, created = OAuthClient.objects.update_or_create(
         client_id=client_id,
         defaults={

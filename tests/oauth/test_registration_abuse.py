@@ -4,6 +4,7 @@ slow metadata documents. The routes run in process (ASGI), so the test can choos
 
 import secrets
 import threading
+from datetime import timedelta
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -11,12 +12,18 @@ import anyio
 import httpx2
 import pytest
 from django.test.utils import override_settings
+from django.utils import timezone
 from starlette.applications import Starlette
 
 from oauthserver import routes
 from oauthserver.models import AuthorizationRequest, OAuthClient
 from oauthserver.routes import authorization_routes
-from oauthserver.services.metadata_documents import MAX_CONCURRENT_FETCHES, MetadataDocumentError, fetch_metadata_document
+from oauthserver.services.metadata_documents import (
+    MAX_CONCURRENT_FETCHES,
+    MetadataDocumentError,
+    fetch_metadata_document,
+    metadata_document_client,
+)
 from tenants.api import ratelimit
 from tests.faults.redis_server import redis_server  # noqa: F401  (fixture)
 from tests.oauth.conftest import REDIRECT_URI, authorization_url, pkce_pair
@@ -166,3 +173,50 @@ def test_slow_metadata_documents_take_at_most_a_few_worker_threads(settings):
     assert len(outcomes) == 10
     assert len(busy) == 10 - MAX_CONCURRENT_FETCHES
     assert max(busy) < 0.5
+
+
+def _post_form(path: str, form: dict, address: str = "192.0.2.30") -> httpx2.Response:
+    app = Starlette(routes=authorization_routes(issuer=_ISSUER, resource=_ISSUER + "/mcp"))
+
+    async def main():
+        transport = httpx2.ASGITransport(app=app, client=(address, 40000))
+        async with httpx2.AsyncClient(transport=transport, base_url=_ISSUER) as http:
+            return await http.post(path, data=form)
+
+    return anyio.run(main)
+
+
+def test_token_and_revocation_requests_never_fetch_or_store_an_unknown_document_client(settings):
+    """Those endpoints are not rate-limited and need no client they have not seen (it holds no code or token):
+    a URL client id there made the server fetch a document and keep a client row, per URL anyone invents."""
+    settings.OAUTH_CLIENT_METADATA_ALLOW_PRIVATE = True
+    server = DocumentServer()
+    fetched = []
+    try:
+        for i in range(3):
+            url = server.publish(f"/c{i}.json", {"client_id": f"{server.base}/c{i}.json", "redirect_uris": [REDIRECT_URI]})
+            token = _post_form("/oauth/token", {
+                "grant_type": "authorization_code", "code": "x", "code_verifier": "v" * 43, "client_id": url,
+                "redirect_uri": REDIRECT_URI,
+            })
+            revoke = _post_form("/oauth/revoke", {"token": "x", "client_id": url})
+            fetched.append((token.status_code, revoke.status_code))
+    finally:
+        server.close()
+    assert all(token in (400, 401) and revoke == 401 for token, revoke in fetched), fetched
+    assert not OAuthClient.objects.exists()
+
+
+def test_metadata_document_clients_that_never_got_a_grant_expire(settings):
+    settings.OAUTH_CLIENT_METADATA_ALLOW_PRIVATE = True
+    settings.OAUTH_UNUSED_REGISTRATION_SECONDS = 3600
+    server = DocumentServer()
+    try:
+        old = server.publish("/old.json", {"client_id": f"{server.base}/old.json", "redirect_uris": [REDIRECT_URI]})
+        new = server.publish("/new.json", {"client_id": f"{server.base}/new.json", "redirect_uris": [REDIRECT_URI]})
+        assert metadata_document_client(client_id=old) is not None
+        OAuthClient.objects.filter(client_id=old).update(created_at=timezone.now() - timedelta(hours=2))
+        assert metadata_document_client(client_id=new) is not None
+    finally:
+        server.close()
+    assert set(OAuthClient.objects.values_list("client_id", flat=True)) == {new}
