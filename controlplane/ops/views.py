@@ -7,7 +7,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from controlplane.ops.health import run_checks
+from controlplane.ops.health import readiness
 from controlplane.ops.metrics import FORWARDING_HEADERS, render_metrics, scrape_allowed
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def healthz(request):
 @never_cache
 @require_GET
 def readyz(request):
-    results = run_checks()
+    results = readiness()
     ready = all(result.ok for result in results)
     checks = {}
     for result in results:
