@@ -65,8 +65,9 @@ def authorization_server_metadata(issuer: str) -> OAuthMetadata:
 
 
 # Authorization requests per client network and minute. Each one stores a row until it expires (and may make the
-# server fetch a metadata document): a person starts a handful, a flood is refused here before anything is stored.
-AUTHORIZATIONS_PER_MINUTE = 30
+# server fetch a metadata document): a person starts a handful and a test suite a few dozen; a flood is refused
+# here before anything is stored.
+AUTHORIZATIONS_PER_MINUTE = 120
 
 
 async def _over_rate(request: Request, namespace: str, per_minute: int, what: str, error: str) -> Response | None:
