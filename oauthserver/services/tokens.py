@@ -20,6 +20,8 @@ from tenants.services.errors import ServiceError
 # What an authorization request may carry (its columns' sizes): anything longer is a bad request, not a 500.
 MAX_STATE_CHARS = 2000
 MAX_REDIRECT_URI_CHARS = 2000
+# Rotated-away refresh tokens kept per grant for reuse detection (see _forget_old_refresh_tokens).
+KEPT_USED_REFRESH_TOKENS = 20
 # RFC 7636 §4.2: BASE64URL(SHA256(verifier)) without padding is exactly 43 characters.
 _S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -175,5 +177,18 @@ def _issue(grant: OAuthGrant, *, scopes: list[str] | None = None) -> IssuedToken
             ),
         ]
     )
+    _forget_old_refresh_tokens(grant)
     client_touch(grant.client_id)
     return IssuedTokens(access, refresh, settings.OAUTH_ACCESS_TOKEN_SECONDS, scopes)
+
+
+def _forget_old_refresh_tokens(grant: OAuthGrant) -> None:
+    """Used refresh tokens are kept to catch their reuse, but only the grant's last few: a client refreshing in a
+    loop would otherwise store a row per refresh for the refresh lifetime (30 days) in a table every tenant shares.
+    An older one presented again is simply unknown (refused, without revoking the grant)."""
+    used = (
+        OAuthToken.objects.filter(grant=grant, kind=OAuthToken.Kind.REFRESH, used_at__isnull=False)
+        .order_by("-id")
+        .values_list("id", flat=True)[KEPT_USED_REFRESH_TOKENS:]
+    )
+    OAuthToken.objects.filter(id__in=list(used)).delete()
