@@ -68,6 +68,9 @@ def authorization_server_metadata(issuer: str) -> OAuthMetadata:
 # server fetch a metadata document): a person starts a handful and a test suite a few dozen; a flood is refused
 # here before anything is stored.
 AUTHORIZATIONS_PER_MINUTE = 120
+# Token requests per client network and minute: each refresh writes a token pair, so a client looping on refresh
+# would spend the database every tenant shares. A client refreshes every OAUTH_ACCESS_TOKEN_SECONDS.
+TOKEN_REQUESTS_PER_MINUTE = 120
 
 
 async def _over_rate(request: Request, namespace: str, per_minute: int, what: str, error: str) -> Response | None:
@@ -99,9 +102,8 @@ class RateLimitedRegistration:
         self.handler = handler
 
     async def handle(self, request: Request) -> Response:
-        refused = await _over_rate(
-            request, "oauth-register", settings.OAUTH_REGISTRATIONS_PER_MINUTE, "Registration", "invalid_client_metadata"
-        )
+        per_minute = settings.OAUTH_REGISTRATIONS_PER_MINUTE
+        refused = await _over_rate(request, "oauth-register", per_minute, "Registration", "invalid_client_metadata")
         if refused is not None:
             return refused
         address = request.client.host if request.client else "unknown"
@@ -121,6 +123,19 @@ class RateLimitedAuthorization:
     async def handle(self, request: Request) -> Response:
         refused = await _over_rate(
             request, "oauth-authorize", AUTHORIZATIONS_PER_MINUTE, "Authorization request", "temporarily_unavailable"
+        )
+        return refused if refused is not None else await self.handler.handle(request)
+
+
+class RateLimitedToken:
+    """The SDK's token endpoint, at most TOKEN_REQUESTS_PER_MINUTE per client network."""
+
+    def __init__(self, handler: TokenHandler):
+        self.handler = handler
+
+    async def handle(self, request: Request) -> Response:
+        refused = await _over_rate(
+            request, "oauth-token", TOKEN_REQUESTS_PER_MINUTE, "Token request", "temporarily_unavailable"
         )
         return refused if refused is not None else await self.handler.handle(request)
 
@@ -176,7 +191,8 @@ def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
         # No CORS on the authorization endpoint: browsers are sent there, scripts have no business calling it.
         Route(AUTHORIZATION_PATH, endpoint=_endpoint(RateLimitedAuthorization(AuthorizationHandler(provider)).handle, [], cors=False),
               methods=["GET", "POST"]),
-        Route(TOKEN_PATH, endpoint=_endpoint(TokenHandler(provider, authenticator).handle, ["POST", "OPTIONS"]),
+        Route(TOKEN_PATH,
+              endpoint=_endpoint(RateLimitedToken(TokenHandler(provider, authenticator)).handle, ["POST", "OPTIONS"]),
               methods=["POST", "OPTIONS"]),
         Route(REGISTRATION_PATH, endpoint=_endpoint(RateLimitedRegistration(registration).handle, ["POST", "OPTIONS"]),
               methods=["POST", "OPTIONS"]),

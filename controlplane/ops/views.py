@@ -60,7 +60,10 @@ def metrics(request):
         forwarded=any(header in request.headers for header in FORWARDING_HEADERS),
     ):
         return JsonResponse(
-            {"detail": "Scraping /metrics needs the METRICS_BEARER_TOKEN bearer token (or a direct loopback connection)."},
+            {
+                "detail": "Scraping /metrics needs the METRICS_BEARER_TOKEN bearer token "
+                "(or a direct loopback connection)."
+            },
             status=403,
         )
     return HttpResponse(render_metrics(), content_type="text/plain; version=0.0.4; charset=utf-8")

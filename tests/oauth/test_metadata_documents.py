@@ -114,9 +114,8 @@ def test_ipv6_addresses_embedding_a_private_ipv4_are_refused(address, settings, 
     """NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses count as global, yet on a network that routes them they
     reach the IPv4 address inside: 64:ff9b::a00:1 is 10.0.0.1."""
     settings.OAUTH_CLIENT_METADATA_ALLOW_PRIVATE = False
-    monkeypatch.setattr(
-        socket, "getaddrinfo", lambda host, port, *args, **kw: [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
-    )
+    resolved = [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, 443, 0, 0))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: resolved)
     with pytest.raises(MetadataDocumentError) as info:
         fetch_metadata_document("https://rebinding.example/client.json")
     assert "non-public" in info.value.message

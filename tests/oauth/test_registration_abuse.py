@@ -194,7 +194,8 @@ def test_token_and_revocation_requests_never_fetch_or_store_an_unknown_document_
     fetched = []
     try:
         for i in range(3):
-            url = server.publish(f"/c{i}.json", {"client_id": f"{server.base}/c{i}.json", "redirect_uris": [REDIRECT_URI]})
+            document = {"client_id": f"{server.base}/c{i}.json", "redirect_uris": [REDIRECT_URI]}
+            url = server.publish(f"/c{i}.json", document)
             token = _post_form("/oauth/token", {
                 "grant_type": "authorization_code", "code": "x", "code_verifier": "v" * 43, "client_id": url,
                 "redirect_uri": REDIRECT_URI,
@@ -220,3 +221,13 @@ def test_metadata_document_clients_that_never_got_a_grant_expire(settings):
     finally:
         server.close()
     assert set(OAuthClient.objects.values_list("client_id", flat=True)) == {new}
+
+
+def test_token_requests_are_rate_limited_per_network(monkeypatch):
+    monkeypatch.setattr(routes, "TOKEN_REQUESTS_PER_MINUTE", 3)
+    subnet = _subnet()
+    form = {"grant_type": "refresh_token", "refresh_token": "cpr_made_up", "client_id": "nobody"}
+    statuses = [_post_form("/oauth/token", form, f"{subnet}::{i + 1:x}").status_code for i in range(5)]
+    assert 429 not in statuses[:3]
+    assert statuses[3:] == [429, 429]
+    assert _post_form("/oauth/token", form, f"{_subnet()}::1").status_code != 429
