@@ -79,13 +79,19 @@ def _tokens(issued: token_services.IssuedTokens) -> OAuthToken:
 
 
 class ControlPlaneAuthorizationProvider:
-    def __init__(self, *, resource: str, consent_url: str):
+    def __init__(self, *, resource: str, consent_url: str, fetch_unknown_documents: bool = True):
         self.resource = resource
         self.consent_url = consent_url.rstrip("/")
+        # Off for the token and revocation endpoints: a client they have never seen holds no code and no token,
+        # so there is nothing to fetch a document for (anyone could otherwise make the server fetch and store one
+        # client per URL they invent).
+        self.fetch_unknown_documents = fetch_unknown_documents
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
         if is_metadata_document_url(client_id):
-            client = await _db(metadata_document_client, client_id=client_id)
+            client = await _db(
+                metadata_document_client, client_id=client_id, fetch_unknown=self.fetch_unknown_documents
+            )
         else:
             client = await _db(selectors.client_usable, client_id=client_id)
         return client_information(client) if client is not None else None
@@ -119,16 +125,19 @@ class ControlPlaneAuthorizationProvider:
         stored = await _db(selectors.client_usable, client_id=client.client_id)
         if stored is None:
             raise AuthorizeError("unauthorized_client", "This client is blocked.")
-        request = await _db(
-            token_services.authorization_request_create,
-            client=stored,
-            redirect_uri=str(params.redirect_uri),
-            redirect_uri_explicit=params.redirect_uri_provided_explicitly,
-            code_challenge=params.code_challenge,
-            state=params.state,
-            scopes=params.scopes,
-            resource=self.resource,
-        )
+        try:
+            request = await _db(
+                token_services.authorization_request_create,
+                client=stored,
+                redirect_uri=str(params.redirect_uri),
+                redirect_uri_explicit=params.redirect_uri_provided_explicitly,
+                code_challenge=params.code_challenge,
+                state=params.state,
+                scopes=params.scopes,
+                resource=self.resource,
+            )
+        except ServiceError as exc:
+            raise AuthorizeError("invalid_request", exc.message) from None
         return f"{self.consent_url}/{request.pk}/"
 
     async def load_authorization_code(self, client: OAuthClientInformationFull, authorization_code: str):

@@ -20,8 +20,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, request_response
 
 from oauthserver.provider import ControlPlaneAuthorizationProvider, registration_address
-from tenants.api.ratelimit import rate_limit_hit
+from tenants.api.ratelimit import RETRY_AFTER_SECONDS, RateLimitUnavailable, rate_limit_hit
 from tenants.capabilities import ALL_CAPABILITIES
+from tenants.services.refusals import client_network
 
 AUTHORIZATION_PATH = "/oauth/authorize"
 TOKEN_PATH = "/oauth/token"
@@ -63,31 +64,80 @@ def authorization_server_metadata(issuer: str) -> OAuthMetadata:
     )
 
 
+# Authorization requests per client network and minute. Each one stores a row until it expires (and may make the
+# server fetch a metadata document): a person starts a handful and a test suite a few dozen; a flood is refused
+# here before anything is stored.
+AUTHORIZATIONS_PER_MINUTE = 120
+# Token requests per client network and minute: each refresh writes a token pair, so a client looping on refresh
+# would spend the database every tenant shares. A client refreshes every OAUTH_ACCESS_TOKEN_SECONDS.
+TOKEN_REQUESTS_PER_MINUTE = 120
+
+
+async def _over_rate(request: Request, namespace: str, per_minute: int, what: str, error: str) -> Response | None:
+    """None when this client network (an IPv4 address, an IPv6 /64: one host owns a whole /64) is within
+    `per_minute`, else the refusal to send: 429 with Retry-After, or 503 while the rate limit's store is
+    unreachable (fails closed, like every limit guarding shared capacity)."""
+    address = request.client.host if request.client else "unknown"
+    try:
+        wait = await to_thread.run_sync(rate_limit_hit, namespace, client_network(address), per_minute)
+    except RateLimitUnavailable:
+        return JSONResponse(
+            {"error": "temporarily_unavailable", "error_description": f"{what} is briefly unavailable; retry soon."},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if wait is None:
+        return None
+    return JSONResponse(
+        {"error": error, "error_description": f"Too many {what.lower()}s from this network; retry in {wait} s."},
+        status_code=429,
+        headers={"Retry-After": str(wait)},
+    )
+
+
 class RateLimitedRegistration:
-    """RFC 7591 registration, at most OAUTH_REGISTRATIONS_PER_MINUTE per client address."""
+    """RFC 7591 registration, at most OAUTH_REGISTRATIONS_PER_MINUTE per client network."""
 
     def __init__(self, handler: RegistrationHandler):
         self.handler = handler
 
     async def handle(self, request: Request) -> Response:
+        per_minute = settings.OAUTH_REGISTRATIONS_PER_MINUTE
+        refused = await _over_rate(request, "oauth-register", per_minute, "Registration", "invalid_client_metadata")
+        if refused is not None:
+            return refused
         address = request.client.host if request.client else "unknown"
-        wait = await to_thread.run_sync(
-            rate_limit_hit, "oauth-register", address, settings.OAUTH_REGISTRATIONS_PER_MINUTE
-        )
-        if wait is not None:
-            return JSONResponse(
-                {
-                    "error": "invalid_client_metadata",
-                    "error_description": f"Too many registrations from this address; retry in {wait} s.",
-                },
-                status_code=429,
-                headers={"Retry-After": str(wait)},
-            )
         token = registration_address.set(address)
         try:
             return await self.handler.handle(request)
         finally:
             registration_address.reset(token)
+
+
+class RateLimitedAuthorization:
+    """The SDK's authorization endpoint, at most AUTHORIZATIONS_PER_MINUTE per client network."""
+
+    def __init__(self, handler: AuthorizationHandler):
+        self.handler = handler
+
+    async def handle(self, request: Request) -> Response:
+        refused = await _over_rate(
+            request, "oauth-authorize", AUTHORIZATIONS_PER_MINUTE, "Authorization request", "temporarily_unavailable"
+        )
+        return refused if refused is not None else await self.handler.handle(request)
+
+
+class RateLimitedToken:
+    """The SDK's token endpoint, at most TOKEN_REQUESTS_PER_MINUTE per client network."""
+
+    def __init__(self, handler: TokenHandler):
+        self.handler = handler
+
+    async def handle(self, request: Request) -> Response:
+        refused = await _over_rate(
+            request, "oauth-token", TOKEN_REQUESTS_PER_MINUTE, "Token request", "temporarily_unavailable"
+        )
+        return refused if refused is not None else await self.handler.handle(request)
 
 
 class PublicClientRevocation:
@@ -119,7 +169,10 @@ class PublicClientRevocation:
 def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
     """Every route of the authorization server, plus the RFC 9728 metadata of `resource` naming it."""
     provider = ControlPlaneAuthorizationProvider(resource=resource, consent_url=issuer + CONSENT_PATH)
-    authenticator = ClientAuthenticator(provider)
+    known_clients = ControlPlaneAuthorizationProvider(
+        resource=resource, consent_url=issuer + CONSENT_PATH, fetch_unknown_documents=False
+    )
+    authenticator = ClientAuthenticator(known_clients)
     metadata = MetadataHandler(authorization_server_metadata(issuer)).handle
     registration = RegistrationHandler(
         provider, options=ClientRegistrationOptions(enabled=True, valid_scopes=SCOPES)
@@ -136,13 +189,14 @@ def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
     ]
     routes += [
         # No CORS on the authorization endpoint: browsers are sent there, scripts have no business calling it.
-        Route(AUTHORIZATION_PATH, endpoint=_endpoint(AuthorizationHandler(provider).handle, [], cors=False),
+        Route(AUTHORIZATION_PATH, endpoint=_endpoint(RateLimitedAuthorization(AuthorizationHandler(provider)).handle, [], cors=False),
               methods=["GET", "POST"]),
-        Route(TOKEN_PATH, endpoint=_endpoint(TokenHandler(provider, authenticator).handle, ["POST", "OPTIONS"]),
+        Route(TOKEN_PATH,
+              endpoint=_endpoint(RateLimitedToken(TokenHandler(provider, authenticator)).handle, ["POST", "OPTIONS"]),
               methods=["POST", "OPTIONS"]),
         Route(REGISTRATION_PATH, endpoint=_endpoint(RateLimitedRegistration(registration).handle, ["POST", "OPTIONS"]),
               methods=["POST", "OPTIONS"]),
-        Route(REVOCATION_PATH, endpoint=_endpoint(PublicClientRevocation(provider).handle, ["POST", "OPTIONS"]),
+        Route(REVOCATION_PATH, endpoint=_endpoint(PublicClientRevocation(known_clients).handle, ["POST", "OPTIONS"]),
               methods=["POST", "OPTIONS"]),
     ]
     return routes

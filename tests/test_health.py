@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from controlplane.ops import health
+
 from tests.dataplane.aws import MotoServer
 
 
@@ -51,6 +53,12 @@ def redis_process():
     yield server
     if server.process.poll() is None:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_readiness(monkeypatch):
+    """These tests change a dependency and probe at once: every probe runs the checks."""
+    monkeypatch.setattr(health, "REUSE_SECONDS", 0.0)
 
 
 def _checks(response) -> dict:
@@ -124,3 +132,25 @@ def test_readyz_checks_a_configured_broker(client, settings, tmp_path):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert _checks(response)["broker"]["status"] == "down"
+
+
+@pytest.mark.django_db
+def test_a_flood_of_probes_runs_the_checks_once_a_second(client, settings, tmp_path, monkeypatch):
+    """/readyz is open to anyone and each run opens a Redis and a broker connection and reads the data plane:
+    a flood of probes must not turn into a flood of connections to the dependencies every tenant shares."""
+    settings.REDIS_URL = ""
+    settings.CELERY_BROKER_URL = ""
+    settings.DATAPLANE_LOCAL_ROOT = str(tmp_path / "artifacts")
+    monkeypatch.setattr(health, "REUSE_SECONDS", 1.0)
+    monkeypatch.setattr(health, "_last_run", None)
+    runs = []
+    real = health.check_database
+    monkeypatch.setattr(health, "check_database", lambda: runs.append(1) or real())
+    started, probes = time.monotonic(), 0
+    while time.monotonic() - started < 0.8 and probes < 50:
+        assert client.get("/readyz").status_code == 200
+        probes += 1
+    assert probes > 5 and len(runs) == 1
+    time.sleep(1.05)
+    assert client.get("/readyz").status_code == 200
+    assert len(runs) == 2

@@ -5,6 +5,7 @@ broker when CELERY_BROKER_URL is set. Every one that is checked is required: a p
 would refuse or degrade the calls that need it.
 """
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,25 @@ def configured_checks() -> dict[str, Callable[[], None]]:
         checks["broker"] = check_broker
     checks["dataplane"] = probe_data_plane
     return checks
+
+
+# /readyz is open to anyone: each run opens a Redis and a broker connection and reads the data plane (AWS calls on
+# the aws backend). Within this many seconds of a run, probes get its results again, so a flood of probes costs the
+# dependencies one run a second per process; a real probe every few seconds always gets a fresh run.
+REUSE_SECONDS = 1.0
+_last_run: tuple[float, list["CheckResult"]] | None = None
+_run_lock = threading.Lock()
+
+
+def readiness() -> list["CheckResult"]:
+    """The checks' results, run now or reused from a run less than REUSE_SECONDS ago (one run at a time)."""
+    global _last_run
+    with _run_lock:
+        if _last_run is not None and time.monotonic() - _last_run[0] < REUSE_SECONDS:
+            return _last_run[1]
+        results = run_checks()
+        _last_run = (time.monotonic(), results)
+        return results
 
 
 def run_checks() -> list[CheckResult]:

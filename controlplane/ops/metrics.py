@@ -2,7 +2,8 @@
 prometheus-client's multiprocess mode) and gauges read from the database at scrape time.
 
 Access: with METRICS_BEARER_TOKEN set, a scrape must send it as a bearer token (compared in constant time);
-without it, only scrapes from a loopback address are answered, so nothing is exposed by default.
+without it, only scrapes from a loopback address that no proxy forwarded are answered, so nothing is exposed by
+default, not even behind nginx on the same machine.
 """
 
 import hmac
@@ -53,11 +54,18 @@ def render_metrics() -> bytes:
     return generate_latest(process_registry) + generate_latest(_database_registry)
 
 
-def scrape_allowed(*, authorization: str, remote_addr: str) -> bool:
+# Headers a reverse proxy adds when it forwards a request: such a request came from elsewhere, whatever address the
+# proxy connected from (nginx on the same machine connects from 127.0.0.1 for every outside client).
+FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def scrape_allowed(*, authorization: str, remote_addr: str, forwarded: bool = False) -> bool:
     token = settings.METRICS_BEARER_TOKEN
     if token:
         scheme, _, presented = authorization.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(presented.encode(), token.encode())
+    if forwarded:
+        return False
     try:
         return ipaddress.ip_address(remote_addr).is_loopback
     except ValueError:

@@ -7,8 +7,8 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from controlplane.ops.health import run_checks
-from controlplane.ops.metrics import render_metrics, scrape_allowed
+from controlplane.ops.health import readiness
+from controlplane.ops.metrics import FORWARDING_HEADERS, render_metrics, scrape_allowed
 
 logger = logging.getLogger(__name__)
 # Probes come every few seconds: log when the set of failing components changes, not on every probe.
@@ -24,7 +24,7 @@ def healthz(request):
 @never_cache
 @require_GET
 def readyz(request):
-    results = run_checks()
+    results = readiness()
     ready = all(result.ok for result in results)
     checks = {}
     for result in results:
@@ -55,10 +55,15 @@ def _log_transition(failing: frozenset[str]) -> None:
 @require_GET
 def metrics(request):
     if not scrape_allowed(
-        authorization=request.headers.get("Authorization", ""), remote_addr=request.META.get("REMOTE_ADDR", "")
+        authorization=request.headers.get("Authorization", ""),
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+        forwarded=any(header in request.headers for header in FORWARDING_HEADERS),
     ):
         return JsonResponse(
-            {"detail": "Scraping /metrics needs the METRICS_BEARER_TOKEN bearer token (or a loopback address)."},
+            {
+                "detail": "Scraping /metrics needs the METRICS_BEARER_TOKEN bearer token "
+                "(or a direct loopback connection)."
+            },
             status=403,
         )
     return HttpResponse(render_metrics(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -7,6 +7,24 @@ scrape adds up every process.
 from prometheus_client import Counter, Histogram
 
 _NO_TENANT = "-"
+# Label values come from a closed vocabulary: a client can invent tool names and methods without end, and every
+# new label value is a series each process keeps (and every scrape sends) until it exits. Anything else is OTHER.
+OTHER = "other"
+_MCP_METHODS = (
+    "initialize", "ping", "tools/list", "tools/call", "resources/list", "resources/read", "resources/templates/list",
+    "resources/subscribe", "resources/unsubscribe", "prompts/list", "prompts/get", "completion/complete",
+    "logging/setLevel", "subscriptions/listen", "/mcp",
+)
+_declared_targets: set[str] = {"resource:list", "resource:read", *(f"mcp:{method}" for method in _MCP_METHODS)}
+
+
+def declare_tool_labels(names) -> None:
+    """Tool names the registry serves: the only tool names that become label values."""
+    _declared_targets.update(names)
+
+
+def tool_label(tool: str) -> str:
+    return tool if tool in _declared_targets else OTHER
 
 TOOL_CALLS = Counter(
     "controlplane_mcp_tool_calls",
@@ -28,6 +46,7 @@ LIMIT_REFUSALS = Counter(
 
 def observe_call(*, tenant_id: str | None, tool: str, outcome: str, latency_ms: float | None, limit: str | None) -> None:
     tenant = tenant_id or _NO_TENANT
+    tool = tool_label(tool)
     TOOL_CALLS.labels(tenant, tool, outcome).inc()
     if latency_ms is not None:
         TOOL_DURATION.labels(tool).observe(latency_ms / 1000)

@@ -46,6 +46,8 @@ OUTCOME_UNKNOWN_MESSAGE = (
     "read the result back before retrying."
 )
 # Tools that still work when the caller's chosen org context is gone, so it can see and fix that.
+# The MCP spec's tool name length (1-128 characters).
+MAX_TOOL_NAME_CHARS = 128
 _CONTEXT_TOLERANT = frozenset({"whoami", "context_switch", "quota_status"})
 
 
@@ -92,6 +94,8 @@ class Pipeline:
         return self.registry.visible_names(principal)
 
     def call_tool(self, caller: CallerInfo, name: str, arguments: dict | None) -> types.CallToolResult:
+        # No tool has a longer name; an invented one is cut before it is echoed, audited or labelled.
+        name = name if len(name) <= MAX_TOOL_NAME_CHARS else name[:MAX_TOOL_NAME_CHARS] + "…"
         return self._governed(
             caller,
             name,

@@ -8,6 +8,7 @@ import mcp_types as types
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mcpbridge.server.errors import invalid_arguments
+from mcpbridge.server.metrics import declare_tool_labels
 from tenants.policy import Principal
 
 
@@ -91,6 +92,7 @@ class ToolRegistry:
         if tool.name in self._tools:
             raise ValueError(f"Tool {tool.name!r} is declared twice.")
         self._tools[tool.name] = tool
+        declare_tool_labels([tool.name])
 
     def visible(self, principal: Principal) -> list[Tool]:
         return [tool for tool in self._tools.values() if tool.visible_to(principal)]

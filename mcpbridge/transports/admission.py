@@ -22,6 +22,7 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from mcpbridge.server.errors import RATE_LIMITED, Refusal, rate_limited
 from controlplane.outages import STORE_ERRORS, store_outage
 from mcpbridge.server.limiter import rate_windows
+from tenants.services.refusals import client_network
 
 PER_KEY = "mcp_initialize_per_key"
 PER_ADDRESS = "mcp_initialize_per_address"
@@ -88,7 +89,8 @@ class SessionAdmission:
     def _refusal(self, scope, windows) -> tuple[str, int, float] | None:
         user = scope.get("user")
         key = user.access_token.client_id if isinstance(user, AuthenticatedUser) else ""
-        address = (scope.get("client") or ("unknown",))[0]
+        # An IPv6 client counts by its /64, which one host owns whole.
+        address = client_network((scope.get("client") or ("unknown",))[0])
         # The key's window first: what it refuses never takes a slot of the address's window.
         for limit, identity, maximum in ((PER_KEY, key, self.per_key), (PER_ADDRESS, address, self.per_address)):
             if not identity:

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from pydantic import AnyUrl, ValidationError
 
 from oauthserver.models import OAuthClient
 from oauthserver.services.grants import grant_revoke
@@ -38,6 +39,7 @@ def clean_redirect_uris(redirect_uris) -> list[str]:
             and scheme not in _FORBIDDEN_SCHEMES
             and (scheme != "http" or parts.hostname in _LOOPBACK_HOSTS)
             and (scheme not in ("http", "https") or parts.hostname)
+            and _parses(uri)
         )
         if not usable:
             raise ServiceError(
@@ -46,6 +48,31 @@ def clean_redirect_uris(redirect_uris) -> list[str]:
                 field="redirect_uris",
             )
     return uris
+
+
+# What the admin shows of a client's own description; the rest of a registration body is not kept.
+_DISPLAY_FIELDS = ("client_uri", "logo_uri", "software_id", "software_version")
+_DISPLAY_FIELD_CHARS = 500
+
+
+def display_metadata(metadata: dict) -> dict:
+    """The display fields of a registration or metadata document, each a string of bounded length: unused
+    registrations are kept for a day, so what one costs must not depend on what its body carried."""
+    return {
+        field: value[:_DISPLAY_FIELD_CHARS]
+        for field, value in metadata.items()
+        if field in _DISPLAY_FIELDS and isinstance(value, str)
+    }
+
+
+def _parses(uri: str) -> bool:
+    """The SDK's OAuth models hold redirect URIs as pydantic URLs: one they cannot parse (a space in the host)
+    would make every later request of the client fail inside the SDK."""
+    try:
+        AnyUrl(uri)
+    except ValidationError:
+        return False
+    return True
 
 
 @transaction.atomic
@@ -59,7 +86,7 @@ def client_register_dynamic(
         kind=OAuthClient.Kind.DYNAMIC,
         name=name[:200],
         redirect_uris=clean_redirect_uris(redirect_uris),
-        metadata=metadata,
+        metadata=display_metadata(metadata),
         registered_from=address,
         created_by="dynamic-registration",
     )
@@ -122,10 +149,12 @@ def client_unblock(*, client: OAuthClient, actor: Actor) -> OAuthClient:
 
 
 def clients_expire_unused() -> int:
-    """Delete dynamic registrations older than OAUTH_UNUSED_REGISTRATION_SECONDS that never got a grant."""
+    """Delete dynamic registrations and metadata-document clients older than OAUTH_UNUSED_REGISTRATION_SECONDS that
+    never got a grant (anyone can create either; a client that comes back is simply registered or fetched again)."""
     cutoff = timezone.now() - timedelta(seconds=settings.OAUTH_UNUSED_REGISTRATION_SECONDS)
     deleted, _ = OAuthClient.objects.filter(
-        kind=OAuthClient.Kind.DYNAMIC, created_at__lt=cutoff, grants__isnull=True
+        kind__in=(OAuthClient.Kind.DYNAMIC, OAuthClient.Kind.METADATA_DOCUMENT), created_at__lt=cutoff,
+        grants__isnull=True,
     ).delete()
     return deleted
 

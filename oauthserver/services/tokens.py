@@ -1,5 +1,6 @@
 """Authorization codes and tokens. Only keyed digests are stored; raw values exist in the response alone."""
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,16 @@ from oauthserver.services.grants import grant_revoke
 from tenants.policy.keys import OAUTH_ACCESS_TOKEN_MARK, OAUTH_REFRESH_TOKEN_MARK, generate_raw_key, key_digest
 from tenants.policy.version import policy_version_bump
 from tenants.services.actors import Actor
+from tenants.services.errors import ServiceError
+
+
+# What an authorization request may carry (its columns' sizes): anything longer is a bad request, not a 500.
+MAX_STATE_CHARS = 2000
+MAX_REDIRECT_URI_CHARS = 2000
+# Rotated-away refresh tokens kept per grant for reuse detection (see _forget_old_refresh_tokens).
+KEPT_USED_REFRESH_TOKENS = 20
+# RFC 7636 §4.2: BASE64URL(SHA256(verifier)) without padding is exactly 43 characters.
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,12 @@ def authorization_request_create(
     scopes: list[str] | None,
     resource: str,
 ) -> AuthorizationRequest:
+    if state and len(state) > MAX_STATE_CHARS:
+        raise ServiceError(f"state is longer than {MAX_STATE_CHARS} characters.", field="state")
+    if not _S256_CHALLENGE.fullmatch(code_challenge or ""):
+        raise ServiceError("code_challenge must be a base64url S256 digest (43 characters).", field="code_challenge")
+    if len(redirect_uri) > MAX_REDIRECT_URI_CHARS:
+        raise ServiceError("redirect_uri is too long.", field="redirect_uri")
     # Answered or abandoned requests are of no use once expired; clearing them here keeps the table small.
     AuthorizationRequest.objects.filter(expires_at__lt=timezone.now() - timedelta(hours=1)).delete()
     return AuthorizationRequest.objects.create(
@@ -160,5 +177,18 @@ def _issue(grant: OAuthGrant, *, scopes: list[str] | None = None) -> IssuedToken
             ),
         ]
     )
+    _forget_old_refresh_tokens(grant)
     client_touch(grant.client_id)
     return IssuedTokens(access, refresh, settings.OAUTH_ACCESS_TOKEN_SECONDS, scopes)
+
+
+def _forget_old_refresh_tokens(grant: OAuthGrant) -> None:
+    """Used refresh tokens are kept to catch their reuse, but only the grant's last few: a client refreshing in a
+    loop would otherwise store a row per refresh for the refresh lifetime (30 days) in a table every tenant shares.
+    An older one presented again is simply unknown (refused, without revoking the grant)."""
+    used = (
+        OAuthToken.objects.filter(grant=grant, kind=OAuthToken.Kind.REFRESH, used_at__isnull=False)
+        .order_by("-id")
+        .values_list("id", flat=True)[KEPT_USED_REFRESH_TOKENS:]
+    )
+    OAuthToken.objects.filter(id__in=list(used)).delete()

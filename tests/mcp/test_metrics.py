@@ -126,3 +126,34 @@ def test_without_a_token_only_loopback_scrapes_are_answered(client, settings):
     settings.METRICS_BEARER_TOKEN = ""
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+
+
+def test_made_up_tool_names_do_not_become_label_values(mcp_db, main_app):
+    """Each label value is a series the process keeps forever: a tenant calling a thousand invented tool names must
+    not grow /metrics by a thousand series (memory and scrape size a tenant could blow up)."""
+    _, _, raw = member_key("user")
+
+    async def main():
+        async with http_client(main_app, raw) as client:
+            for i in range(40):
+                await expect_error(client.call_tool(f"no_such_tool_{i}_=HYPERLINK", {}), -32602)
+
+    anyio.run(main)
+    text = httpx2.get(main_app + "/metrics", headers={"Authorization": "Bearer scrape-token-for-tests"}).text
+    assert "no_such_tool" not in text
+    samples = _samples(text)
+    others = [labels for (name, labels) in samples if name == "controlplane_mcp_tool_calls_total"
+              and ("tool", "other") in labels]
+    assert others, "refused calls of unknown tools are still counted, under tool=\"other\""
+
+
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+def test_a_proxied_request_is_not_a_loopback_scrape(client, settings, header):
+    """nginx on the same machine makes every outside request arrive from 127.0.0.1: a request a proxy forwarded
+    (it carries the proxy's forwarding header) is not a local scrape, whatever address it came from."""
+    settings.METRICS_BEARER_TOKEN = ""
+    meta = {"HTTP_" + header.upper().replace("-", "_"): "203.0.113.9"}
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", **meta).status_code == 403
+    # Spoofing a loopback forwarder does not help either.
+    meta = {"HTTP_" + header.upper().replace("-", "_"): "127.0.0.1"}
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1", **meta).status_code == 403

@@ -14,6 +14,13 @@ class DocumentServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 status, body, drip_seconds, headers = routes.get(self.path, (404, b"{}", 0.0, {}))
+                if headers.get("X-Drip-Headers"):
+                    # Status line and headers a byte at a time: every read gets a byte well within any read timeout.
+                    for byte in f"HTTP/1.1 {status} OK\r\nX-Padding: {'x' * 200}\r\n".encode():
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(float(headers["X-Drip-Headers"]))
+                    return
                 self.send_response(status)
                 for name, value in {"Content-Type": "application/json", **headers}.items():
                     self.send_header(name, value)

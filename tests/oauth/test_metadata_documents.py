@@ -1,6 +1,9 @@
 """Client ID Metadata Documents: fetched with SSRF protection, size and time limits, cached; a client that
 publishes one connects with the SDK's provider and no registration."""
 
+import socket
+import time
+
 import anyio
 import httpx2
 import pytest
@@ -87,6 +90,46 @@ def test_unusable_documents_are_refused(documents, settings, publish, reason):
     with pytest.raises(MetadataDocumentError) as info:
         fetch_metadata_document(url)
     assert reason in info.value.message
+
+
+def test_headers_dripped_a_byte_at_a_time_cannot_hold_the_fetch_past_its_deadline(documents, settings):
+    """A read timeout restarts with every byte: the deadline must hold for the status line and headers as well,
+    or one slow server holds a worker thread (and its database connection) for as long as it likes."""
+    settings.OAUTH_CLIENT_METADATA_ALLOW_PRIVATE = True
+    settings.OAUTH_CLIENT_METADATA_TIMEOUT_SECONDS = 1.0
+    url = documents.publish("/c.json", raw=b"", headers={"X-Drip-Headers": "0.05"})  # 11 s of headers
+    started = time.monotonic()
+    with pytest.raises(MetadataDocumentError) as info:
+        fetch_metadata_document(url)
+    assert time.monotonic() - started < 2.5
+    assert "too long" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::a00:1", "64:ff9b::7f00:1", "2002:7f00:1::1", "2002:a00:1::1", "::ffff:10.0.0.1"],
+    ids=["nat64-private", "nat64-loopback", "6to4-loopback", "6to4-private", "mapped-private"],
+)
+def test_ipv6_addresses_embedding_a_private_ipv4_are_refused(address, settings, monkeypatch):
+    """NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses count as global, yet on a network that routes them they
+    reach the IPv4 address inside: 64:ff9b::a00:1 is 10.0.0.1."""
+    settings.OAUTH_CLIENT_METADATA_ALLOW_PRIVATE = False
+    resolved = [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, 443, 0, 0))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: resolved)
+    with pytest.raises(MetadataDocumentError) as info:
+        fetch_metadata_document("https://rebinding.example/client.json")
+    assert "non-public" in info.value.message
+
+
+@pytest.mark.django_db
+def test_a_redirect_uri_the_oauth_handlers_cannot_parse_is_refused_when_the_document_is_read(documents, settings):
+    """clean_redirect_uris accepted what the SDK's models reject (a space in the host), so every later
+    request of that client failed inside the SDK (/oauth/authorize answered server_error)."""
+    settings.OAUTH_CLIENT_METADATA_ALLOW_PRIVATE = True
+    url = documents.base + "/client.json"
+    documents.publish("/client.json", _document(url, redirect_uris=["https://exa mple.com/cb"]))
+    assert metadata_document_client(client_id=url) is None
+    assert not OAuthClient.objects.exists()
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from oauthserver.models import OAuthGrant, OAuthToken
 from oauthserver.policy import resolve_oauth_token
 from oauthserver.services.clients import client_block
 from oauthserver.services.grants import grant_revoke
+from oauthserver.services.tokens import KEPT_USED_REFRESH_TOKENS, refresh_token_load, refresh_token_rotate
 from tenants.capabilities import BUILTIN_ROLES, Capability
 from tenants.models import Role
 from tenants.policy import ResolutionError, ResolutionFailure, resolve_api_key
@@ -99,3 +100,26 @@ def test_membership_removal_refuses_the_token():
     membership_remove(membership=membership, actor=ACTOR)
     assert not OAuthGrant.objects.exists()
     _refused(tokens.access_token, ResolutionFailure.UNKNOWN)
+
+
+def test_refreshing_in_a_loop_keeps_a_bounded_number_of_token_rows():
+    """Every refresh adds a token pair; the rotated-away refresh tokens are kept to catch reuse, but not one row per
+    refresh for 30 days: a client looping on refresh would fill a table every tenant shares."""
+    membership = make_member(make_tenant(), "user")
+    issued = oauth_tokens(membership)
+    grant = OAuthToken.objects.get(digest=key_digest(issued.access_token)).grant
+    refresh_tokens = [issued.refresh_token]
+    for _ in range(KEPT_USED_REFRESH_TOKENS + 15):
+        token = OAuthToken.objects.get(digest=key_digest(issued.refresh_token))
+        issued = refresh_token_rotate(token_pk=token.pk, scopes=token.scopes)
+        refresh_tokens.append(issued.refresh_token)
+    refresh_rows = OAuthToken.objects.filter(grant=grant, kind=OAuthToken.Kind.REFRESH).count()
+    assert refresh_rows == KEPT_USED_REFRESH_TOKENS + 1  # the kept used ones and the live one
+    # The oldest one is forgotten: refused, and it no longer revokes the grant.
+    assert refresh_token_load(client=grant.client, raw_token=refresh_tokens[0]) is None
+    grant.refresh_from_db()
+    assert grant.revoked_at is None
+    # One rotated away recently, presented again, still revokes the grant.
+    assert refresh_token_load(client=grant.client, raw_token=refresh_tokens[-2]) is None
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None

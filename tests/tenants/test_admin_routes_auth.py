@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, reverse
 
+from controlplane import urls as root_urls
 from tests.factories import make_key, make_member, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,14 @@ def _fill(pattern) -> str:
     return text.lstrip("^").rstrip("$").replace("\\Z", "")
 
 
-ROUTES = sorted(set(_admin_paths()))
+def _admin_pages_outside_the_site():
+    """Admin pages mounted in the root URLconf next to admin.site (the overview): the same rules apply."""
+    for entry in root_urls.urlpatterns:
+        if isinstance(entry, URLPattern) and str(entry.pattern).startswith("admin/"):
+            yield entry.name, "/" + _fill(entry.pattern)
+
+
+ROUTES = sorted(set(_admin_paths()) | set(_admin_pages_outside_the_site()))
 NEW_ROUTES = [
     reverse("admin:tenants_explain_access") + "?key=cpk_x&tool=kv_get",
     reverse("admin:tenants_auditevent_export"),
@@ -48,7 +56,12 @@ NEW_ROUTES = [
 
 def test_the_new_routes_are_among_those_checked():
     paths = {path for _, path in ROUTES}
-    assert {reverse("admin:tenants_explain_access"), reverse("admin:tenants_auditevent_export")} <= paths
+    assert {
+        reverse("admin:tenants_explain_access"),
+        reverse("admin:tenants_auditevent_export"),
+        reverse("admin-overview"),
+        reverse("admin:tenants_tenant_chart", args=[SAMPLE["UUID"], "x"]),
+    } <= paths
 
 
 @pytest.mark.parametrize(("name", "path"), ROUTES)
