@@ -2,8 +2,10 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.forms.formsets import DELETION_FIELD_NAME
 
 from tenants.admin.base import ServiceBackedAdmin, actor_for, run_service
+from tenants.admin.direct_widgets import DirectCheckboxInput, DirectHiddenInput, DirectSelect, ShownText
 from tenants.models import LimitOverride, Membership, Organization, Tenant
 from tenants.services import (
     membership_add,
@@ -68,17 +70,27 @@ class FirstMembersFormSet(forms.BaseInlineFormSet):
 
     def get_queryset(self):
         if not hasattr(self, "_first_members"):
-            self._first_members = super().get_queryset().select_related("tenant")[:FIRST_MEMBERS]
+            # The first rows' ids come from the (tenant, user) index alone; joining users before the LIMIT made
+            # PostgreSQL hash every user of the platform (or walk the user index) for a tenant of thousands.
+            members = super().get_queryset().order_by("user_id")
+            first = members.values("pk")[:FIRST_MEMBERS]
+            self._first_members = members.filter(pk__in=Subquery(first)).select_related("tenant")
         return self._first_members
 
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
         if self.is_bound or i >= self.initial_form_count():
             return form
-        # Every row would otherwise query its user's autocomplete label and the list of roles on its own.
-        user = form.instance.user
-        form.fields["user"].widget = forms.Select(choices=[(user.pk, str(user))])
-        form.fields["role"].choices = self._role_choices(form.fields["role"])
+        # Every row would otherwise query its user's autocomplete label and the list of roles on its own, and
+        # render five widgets through templates (most of the page's time): rows write their HTML directly, the
+        # fixed user as text, the role as a plain select (its add/change links stay on the new-member row).
+        fields = form.fields
+        fields["user"].widget = ShownText(form.instance.user.get_username())
+        fields["role"].widget = DirectSelect(choices=self._role_choices(fields["role"]))
+        for name in (self.fk.name, form._meta.model._meta.pk.name):
+            fields[name].widget = DirectHiddenInput()
+        if DELETION_FIELD_NAME in fields:
+            fields[DELETION_FIELD_NAME].widget = DirectCheckboxInput()
         return form
 
     def _role_choices(self, field):
