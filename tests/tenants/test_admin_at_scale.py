@@ -224,3 +224,15 @@ def test_a_filtered_list_counts_its_matches_only_up_to_a_bound(client, staff, mo
     cl = _search(client, "tenants_auditevent", "kv_set")
     assert cl.result_count == 3
     assert len(cl.result_list) == 6  # the page itself still shows every row it holds
+
+
+def test_tenant_search_scans_slug_and_name_only_and_matches_a_whole_id_exactly(client, staff):
+    alpha, beta = make_tenant("alpha-corp"), make_tenant("beta")
+    with CaptureQueriesContext(connection) as queries:
+        assert [t.pk for t in _search(client, "tenants_tenant", "pha-co").result_list] == [alpha.pk]
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert '"tenants_tenant"."id"::text' not in sql  # no cast of every tenant's id
+    assert "DATE_TRUNC" not in sql and "MIN(" not in sql  # no date hierarchy over the matches
+    assert [t.pk for t in _search(client, "tenants_tenant", f" {beta.pk} ").result_list] == [beta.pk]
+    assert list(_search(client, "tenants_tenant", str(beta.pk)[:8]).result_list) == []
+    assert "whole tenant id" in _search(client, "tenants_tenant", "x").search_help_text
