@@ -97,7 +97,7 @@ class FirstMembersFormSet(forms.BaseInlineFormSet):
 
     def _role_choices(self, field):
         if not hasattr(self, "_roles"):
-            self._roles = list(field.choices)
+            self._roles = [choice for choice in field.choices]  # list() would COUNT the roles first for its size
         return self._roles
 
 
@@ -137,7 +137,8 @@ class TenantAdmin(ServiceBackedAdmin):
     def get_queryset(self, request):
         # A per-row subquery is counted only for the page's rows; a joined COUNT grouped every tenant first.
         members = Membership.objects.filter(tenant=OuterRef("pk")).order_by().values("tenant").annotate(n=Count("pk"))
-        return super().get_queryset(request).annotate(member_count=Coalesce(Subquery(members.values("n")), 0))
+        tenants = super().get_queryset(request).select_related("plan")  # the tenant page reads the plan's limits
+        return tenants.annotate(member_count=Coalesce(Subquery(members.values("n")), 0))
 
     def get_search_results(self, request, queryset, search_term):
         try:
