@@ -72,8 +72,8 @@ class FirstMembersFormSet(forms.BaseInlineFormSet):
 
     def get_queryset(self):
         if not hasattr(self, "_first_members"):
-            # The first rows' ids come from the (tenant, user) index alone; joining users before the LIMIT made
-            # PostgreSQL hash every user of the platform (or walk the user index) for a tenant of thousands.
+            # The first rows' ids are picked from the memberships table alone, then only those rows are joined:
+            # with the joins before the LIMIT, PostgreSQL hashed every user of the platform for a big tenant.
             members = super().get_queryset().order_by("user_id")
             first = members.values("pk")[:FIRST_MEMBERS]
             self._first_members = members.filter(pk__in=Subquery(first)).select_related("tenant")
