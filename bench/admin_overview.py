@@ -112,8 +112,8 @@ def add_audit(tenant_ids: list[uuid.UUID], rows: int) -> None:
     now = timezone.now()
     span = 30 * 24 * 3600
     with connection.cursor() as cursor, cursor.cursor.copy(
-        "COPY tenants_auditevent (created_at, actor, tenant_id, action, target, outcome, latency_ms, request_id, details)"
-        " FROM STDIN"
+        "COPY tenants_auditevent (created_at, actor, tenant_id, action, target, outcome, latency_ms, request_id, details,"
+        " count) FROM STDIN"
     ) as copy:
         for _ in range(rows):
             tool = rng.choice(TOOLS)
@@ -124,7 +124,7 @@ def add_audit(tenant_ids: list[uuid.UUID], rows: int) -> None:
                 details.update({k: v for k, v in (("reason", reason), ("limit", limit)) if v})
             copy.write_row((
                 now - datetime.timedelta(seconds=rng.random() * span), "key:cpk_bench000", rng.choice(tenant_ids),
-                "tool_call", f"tool:{tool}", outcome, rng.random() * 20, uuid.uuid4().hex, json.dumps(details),
+                "tool_call", f"tool:{tool}", outcome, rng.random() * 20, uuid.uuid4().hex, json.dumps(details), 1,
             ))
 
 

@@ -225,21 +225,24 @@ def pages(data: DataSet) -> list[tuple[str, str, dict]]:
     ]
 
 
-def measure(client, url: str, params: dict, repeat: int) -> tuple[float, float, int]:
-    """Median server time and median database time (ms) of `repeat` requests, and the query count."""
+def measure(client, url: str, params: dict, repeat: int) -> tuple[float, float, float, int]:
+    """Median server time, median database time and median CPU time of this process (ms) of `repeat` requests,
+    and the query count. The CPU time is what the page costs Django here whatever else the machine runs (the
+    database's own CPU is in the database time)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     response = client.get(url, params)
     assert response.status_code == 200, (url, params, response.status_code)
-    samples, db = [], []
+    samples, db, cpu = [], [], []
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             client.get(url, params)
             samples.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
         db.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
-    return statistics.median(samples), statistics.median(db), len(queries)
+    return statistics.median(samples), statistics.median(db), statistics.median(cpu), len(queries)
 
 
 def main() -> None:
@@ -274,24 +277,28 @@ def main() -> None:
     client = Client()
     client.force_login(get_user_model().objects.create_superuser("bench-root", "root@example.com", None))
 
-    results = {}
+    results, loads = {}, {}
     for label, sizes in (("small", small), ("large", large)):
         print(f"{label}: building", flush=True)
         data.grow(sizes)
         client.force_login(get_user_model().objects.get(username="bench-root"))
         results[label] = {name: measure(client, url, params, args.repeat) for name, url, params in pages(data)}
+        loads[label] = os.getloadavg()[0]
 
     print(f"\nAdmin pages, PostgreSQL, server time median of {args.repeat} (ms) and queries; small = large / "
           f"{args.small_divisor}; large = {large}")
-    print(f"{'page':30} {'small ms':>9} {'large ms':>9} {'ratio':>6} {'db small':>9} {'db large':>9} {'queries':>8}"
-          f"  target < {args.target_ms:.0f} ms")
+    print(f"load average (1 min) after measuring: small {loads['small']:.1f}, large {loads['large']:.1f} "
+          f"on {os.cpu_count()} CPUs; on a busy machine the server time grows and the CPU time much less")
+    print(f"{'page':30} {'small ms':>9} {'large ms':>9} {'ratio':>6} {'db small':>9} {'db large':>9} {'cpu small':>10}"
+          f" {'cpu large':>10} {'queries':>8}  target < {args.target_ms:.0f} ms")
     over = []
     for name in results["large"]:
-        (s_ms, s_db, s_q), (l_ms, l_db, l_q) = results["small"][name], results["large"][name]
+        (s_ms, s_db, s_cpu, s_q), (l_ms, l_db, l_cpu, l_q) = results["small"][name], results["large"][name]
         flag = "" if l_ms < args.target_ms else "  OVER"
         if flag:
             over.append(name)
-        print(f"{name:30} {s_ms:9.1f} {l_ms:9.1f} {l_ms / s_ms:5.1f}x {s_db:9.1f} {l_db:9.1f}   {s_q:3d}/{l_q:<3d}{flag}")
+        print(f"{name:30} {s_ms:9.1f} {l_ms:9.1f} {l_ms / s_ms:5.1f}x {s_db:9.1f} {l_db:9.1f} {s_cpu:10.1f} {l_cpu:10.1f}"
+              f"   {s_q:3d}/{l_q:<3d}{flag}")
     print(f"\n{len(results['large']) - len(over)}/{len(results['large'])} pages under {args.target_ms:.0f} ms"
           + (f"; over: {', '.join(over)}" if over else ""))
 

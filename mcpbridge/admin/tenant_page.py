@@ -40,6 +40,8 @@ class TenantOperationsAdmin(TenantAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         tenant = self.get_object(request, object_id)
+        if request.method == "GET":
+            request._tenant_page_object = tenant  # the admin's own change view reads it again (see get_object)
         if tenant is not None and self.has_view_permission(request, tenant):
             extra_context = {**(extra_context or {}), **self._operations_context(request, tenant)}
         return super().change_view(request, object_id, form_url, extra_context)
@@ -56,6 +58,12 @@ class TenantOperationsAdmin(TenantAdmin):
                 chart.replace("-", "_"): reverse("admin:tenants_tenant_chart", args=[tenant.pk, chart]) for chart in CHARTS
             },
         }
+
+    def get_object(self, request, object_id, from_field=None):
+        shown = getattr(request, "_tenant_page_object", None)
+        if shown is not None and from_field is None and str(shown.pk) == str(object_id):
+            return shown
+        return super().get_object(request, object_id, from_field)
 
     def status_view(self, request, object_id, action):
         tenant = self._tenant_or_404(request, object_id)

@@ -3,6 +3,7 @@ from django.urls import path
 
 from tenants.admin.base import ReadOnlyAdmin, ServiceBackedAdmin, actor_for, scope_label
 from tenants.admin.explain import explain_access_view
+from tenants.admin.paginators import KeysFirstPaginator
 from tenants.admin.search import IndexedSearchMixin, tenant_slug, user_username
 from tenants.models import ApiKey, Membership, OrgMembership
 from tenants.services import membership_add, membership_change_role, membership_remove
@@ -32,6 +33,7 @@ class MembershipAdmin(IndexedSearchMixin, ServiceBackedAdmin):
     # Model ordering ("tenant", "user") follows Tenant's own ordering: a join and a sort of every membership.
     # The unique (tenant, user) index gives this order for free, still grouped by tenant.
     ordering = ("tenant_id", "user_id")
+    paginator = KeysFirstPaginator
     list_select_related = ("user", "tenant", "role")
     autocomplete_fields = ("tenant", "user")
     inlines = (ApiKeyInline,)

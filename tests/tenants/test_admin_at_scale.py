@@ -224,3 +224,27 @@ def test_a_filtered_list_counts_its_matches_only_up_to_a_bound(client, staff, mo
     cl = _search(client, "tenants_auditevent", "kv_set")
     assert cl.result_count == 3
     assert len(cl.result_list) == 6  # the page itself still shows every row it holds
+
+
+def test_tenant_search_scans_slug_and_name_only_and_matches_a_whole_id_exactly(client, staff):
+    alpha, beta = make_tenant("alpha-corp"), make_tenant("beta")
+    with CaptureQueriesContext(connection) as queries:
+        assert [t.pk for t in _search(client, "tenants_tenant", "pha-co").result_list] == [alpha.pk]
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert '"tenants_tenant"."id"::text' not in sql  # no cast of every tenant's id
+    assert "DATE_TRUNC" not in sql and "MIN(" not in sql  # no date hierarchy over the matches
+    assert [t.pk for t in _search(client, "tenants_tenant", f" {beta.pk} ").result_list] == [beta.pk]
+    assert list(_search(client, "tenants_tenant", str(beta.pk)[:8]).result_list) == []
+    assert "whole tenant id" in _search(client, "tenants_tenant", "x").search_help_text
+
+
+def test_the_tenant_page_reads_its_tenant_plan_and_roles_once(client, staff):
+    tenant = make_tenant("once")
+    make_member(tenant, role="viewer")
+    _tenant_page(client, tenant)
+    with CaptureQueriesContext(connection) as queries:
+        _tenant_page(client, tenant)
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len([s for s in sql if s.startswith('SELECT "tenants_tenant"."id"')]) == 1
+    assert not [s for s in sql if s.startswith('SELECT "tenants_plan"."id"') and "WHERE" in s]
+    assert not [s for s in sql if 'COUNT(*) AS "__count" FROM "tenants_role"' in s]
