@@ -138,7 +138,7 @@ def _rate_refusals(top: int) -> list[LimitPressure]:
         )
         .order_by()
         .values("tenant_id", "tenant__slug", limit=Coalesce(KT("details__limit"), Value(""), output_field=TextField()))
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("count"))
         .order_by("-n")[:top]
     )
     return [LimitPressure(str(r["tenant_id"]), r["tenant__slug"], r["limit"], None, None, r["n"]) for r in rows]
@@ -162,7 +162,7 @@ def refusals_by_reason(*, window: datetime.timedelta = REFUSAL_WINDOW) -> list[R
         AuditEvent.objects.filter(created_at__gte=timezone.now() - window, outcome__in=REFUSALS)
         .order_by()
         .values("outcome", reason=Coalesce(KT("details__reason"), KT("details__limit"), Value(""), output_field=TextField()))
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("count"))  # a refusal row can stand for many (aggregated per minute and source)
         .order_by("-n", "outcome")
     )
     return [RefusalCount(r["outcome"], r["reason"], r["n"]) for r in rows]

@@ -19,6 +19,7 @@ from tenants.limits import Limit
 from tenants.models import AuditEvent, Tenant, UsageCounter
 from tenants.models.audit import AuditAction, AuditOutcome
 from tenants.services import Actor, audit_record, tenant_limit_set, tenant_suspend, usage_increment
+from tenants.services.refusals import AuthRefusal, RefusalDoor, audit_refusals
 from tests.factories import ACTOR, make_key, make_member, make_tenant
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,20 @@ def test_overview_shows_what_needs_attention(client, staff):
     assert ctx["sessions_total"] == 1 and dict(ctx["sessions"]) == {"stdio": 1, "Streamable HTTP": 0}
     html = page.content.decode()
     assert "Busiest tenants today" in html and reverse("admin:tenants_tenant_change", args=[busy.pk]) in html
+
+
+def test_overview_counts_every_refusal_an_aggregated_row_stands_for(client, staff):
+    # Authentication refusals are kept as one row per minute, door, reason and source with a count: 40 refused
+    # bearer tokens from one address are one row that says 40, and the overview must say 40, not 1.
+    tenant = make_tenant("hammered")
+    refusal = AuthRefusal.now(door=RefusalDoor.MCP_HTTP, reason="unknown", address="203.0.113.9", tenant_id=tenant.id)
+    audit_refusals({refusal: 40})
+    _tool_call(tenant, AuditOutcome.DENIED, reason="unknown")
+
+    refusals = client.get(reverse("admin-overview")).context["refusals"]
+
+    assert [(r.outcome, r.reason, r.count) for r in refusals] == [("denied", "unknown", 41)]
+    assert AuditEvent.objects.filter(outcome=AuditOutcome.DENIED).count() == 2
 
 
 def test_overview_is_linked_from_the_admin_index(client, staff):
