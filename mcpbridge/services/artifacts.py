@@ -8,6 +8,7 @@ from django.conf import settings
 from mcpbridge.dataplane import data_plane
 from mcpbridge.services.errors import InvalidInput, NotFound, QuotaExceeded
 from mcpbridge.services.namespaces import artifact_key
+from mcpbridge.services.certainty import stored_write
 from mcpbridge.services.quotas import quota_release, quota_reserve
 from mcpbridge.services.validation import (
     S3_KEY_MAX_BYTES,
@@ -120,15 +121,22 @@ def artifact_put(
     if body is None:
         return _presigned_upload(principal, name, content_type, size)
     key = artifact_key(principal.namespace, name)
-    delta = _reserve_growth(principal, key, len(body))
-    try:
-        with backend(_STORE):
-            data_plane().artifacts.put(key, body, content_type)
-    except BaseException:
-        quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=delta)
-        raise
-    if delta < 0:
-        quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=-delta)
+    store = data_plane().artifacts
+
+    def stored() -> bool:
+        found = store.get(key)
+        return found is not None and found.body == body and found.meta.content_type == content_type
+
+    with stored_write(store, stored):
+        delta = _reserve_growth(principal, key, len(body))
+        try:
+            with backend(_STORE):
+                store.put(key, body, content_type)
+        except BaseException:
+            quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=delta)
+            raise
+        if delta < 0:
+            quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=-delta)
     return {"name": name, "size": len(body), "content_type": content_type, "stored": True}
 
 

@@ -3,6 +3,7 @@
 from mcpbridge.dataplane import data_plane
 from mcpbridge.services.errors import InvalidInput, NotFound
 from mcpbridge.services.namespaces import secret_path
+from mcpbridge.services.certainty import stored_write
 from mcpbridge.services.quotas import quota_release, quota_reserve
 from mcpbridge.services.validation import (
     SECRET_NAME_MAX_CHARS,
@@ -52,10 +53,16 @@ def secret_put(*, principal, name: str, value: str) -> dict:
     name = secret_put_check(principal=principal, name=name, value=value)
     path = secret_path(principal.namespace, name)
     store = data_plane().secrets
-    with backend(_STORE):
+    written = {}
+
+    def stored() -> bool:
+        found = store.get(path)
+        return found is not None and found[1] == written.get("version")
+
+    with backend(_STORE), stored_write(store, stored):
         if store.exists(path):
-            version, _ = store.put(path, value)
-            return {"name": name, "version": version}
+            written["version"], _ = store.put(path, value)
+            return {"name": name, "version": written["version"]}
         quota_reserve(
             tenant_id=principal.tenant_id,
             limit=Limit.SECRETS_COUNT,
@@ -63,10 +70,10 @@ def secret_put(*, principal, name: str, value: str) -> dict:
             maximum=principal.limits[Limit.SECRETS_COUNT],
         )
         try:
-            version, created = store.put(path, value)
+            written["version"], created = store.put(path, value)
         except BaseException:
             quota_release(tenant_id=principal.tenant_id, limit=Limit.SECRETS_COUNT, amount=1)
             raise
-    if not created:  # created concurrently by another writer, who counted it
-        quota_release(tenant_id=principal.tenant_id, limit=Limit.SECRETS_COUNT, amount=1)
-    return {"name": name, "version": version}
+        if not created:  # created concurrently by another writer, who counted it
+            quota_release(tenant_id=principal.tenant_id, limit=Limit.SECRETS_COUNT, amount=1)
+    return {"name": name, "version": written["version"]}
