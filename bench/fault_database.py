@@ -36,6 +36,15 @@ def unacknowledged(answer: str) -> str:
     return f"{UNACKNOWLEDGED}: {answer}"
 
 
+def said(message: str) -> str:
+    """What a -32003 told the client about its write."""
+    if "not stored" in message:
+        return " 'not stored'"
+    if "unknown" in message:
+        return " 'outcome unknown'"
+    return ""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -209,9 +218,10 @@ async def drive_plain(url, raw, seconds, counts: Counter, writes: dict, tag: str
                 counts["result"] += 1
                 writes[key] = value
             else:
-                code = (message or {}).get("error", {}).get("code", "tool error")
-                counts[f"JSON-RPC {code}"] += 1
-                writes[key] = unacknowledged(f"JSON-RPC {code}")
+                error = (message or {}).get("error", {})
+                kind = f"JSON-RPC {error.get('code', 'tool error')}{said(error.get('message', ''))}"
+                counts[kind] += 1
+                writes[key] = unacknowledged(kind)
 
 
 async def drive_sdk(url, raw, seconds, counts: Counter, writes: dict, tag: str) -> None:
@@ -234,8 +244,9 @@ async def drive_sdk(url, raw, seconds, counts: Counter, writes: dict, tag: str) 
                         try:
                             result = await client.call_tool("kv_set", {"key": key, "value": value})
                         except MCPError as exc:
-                            counts[f"JSON-RPC {exc.code}"] += 1
-                            writes[key] = unacknowledged(f"JSON-RPC {exc.code}")
+                            kind = f"JSON-RPC {exc.code}{said(str(exc))}"
+                            counts[kind] += 1
+                            writes[key] = unacknowledged(kind)
                             continue
                         if result.is_error:
                             counts["tool error"] += 1

@@ -9,7 +9,6 @@ lost, or the backend is gone before the COMMIT arrives).
 
 import dataclasses
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -24,6 +23,7 @@ from mcpbridge.server.telemetry import Telemetry
 from mcpbridge.server.tools import default_registry
 from mcpbridge.services.quotas import quota_used
 from tenants.limits import Limit
+from tests.faults.database import commit_faults, terminate_this_threads_backend  # noqa: F401  (fixture)
 from tests.mcp.helpers import member_key
 
 pytestmark = [
@@ -31,51 +31,6 @@ pytestmark = [
     pytest.mark.usefixtures("mcp_db"),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="terminating backends needs PostgreSQL"),
 ]
-
-
-def _terminate_this_threads_backend() -> None:
-    pid = connection.connection.info.backend_pid
-    params = {k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"}
-    with psycopg.connect(**params, autocommit=True) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
-
-
-def _error_of_the_dead_connection() -> None:
-    """Raise what the driver raises on a connection the server terminated (a real error, not a made-up one)."""
-    with connection.wrap_database_errors:
-        connection.connection.execute("SELECT 1")
-
-
-class Faults:
-    """One fault at the next COMMIT of this thread's connection."""
-
-    def __init__(self, monkeypatch):
-        self.monkeypatch = monkeypatch
-        self.fired = 0
-
-    def at_next_commit(self, *, committed: bool, verification_reaches_database: bool = True) -> None:
-        real = connection._commit
-
-        def commit():
-            if self.fired:
-                return real()
-            self.fired += 1
-            if committed:
-                real()  # the commit happens ...
-            _terminate_this_threads_backend()  # ... and its answer is lost (or it never reaches the server)
-            if not verification_reaches_database:
-                self.monkeypatch.setitem(connection.settings_dict, "PORT", "1")  # nothing listens there
-            if committed:
-                _error_of_the_dead_connection()
-            return real()
-
-        self.monkeypatch.setattr(connection, "_commit", commit)
-
-
-@pytest.fixture
-def faults(monkeypatch):
-    yield Faults(monkeypatch)
-    connection.close()
 
 
 class Caller:
@@ -137,25 +92,25 @@ def _stored(caller, read_back) -> bool:
 
 
 @pytest.mark.parametrize("tool", list(WRITES))
-def test_a_write_whose_commit_answer_is_lost_is_answered_as_success_and_is_readable(faults, tool):
+def test_a_write_whose_commit_answer_is_lost_is_answered_as_success_and_is_readable(commit_faults, tool):
     arguments, read_back, limit = WRITES[tool]
     caller = Caller()
-    caller.armed(tool, lambda: faults.at_next_commit(committed=True))
+    caller.armed(tool, lambda: commit_faults.at_next_commit(committed=True))
     result = caller.call(tool, arguments)
-    assert faults.fired == 1
+    assert commit_faults.fired == 1
     assert result and "error" not in result
     assert _stored(caller, read_back)
     assert caller.used(limit) > 0  # the quota change committed with the write, counted once
 
 
 @pytest.mark.parametrize("tool", list(WRITES))
-def test_a_write_whose_commit_never_reached_the_server_is_reported_not_stored(faults, tool):
+def test_a_write_whose_commit_never_reached_the_server_is_reported_not_stored(commit_faults, tool):
     arguments, read_back, limit = WRITES[tool]
     caller = Caller()
-    caller.armed(tool, lambda: faults.at_next_commit(committed=False))
+    caller.armed(tool, lambda: commit_faults.at_next_commit(committed=False))
     with pytest.raises(Refusal) as refusal:
         caller.pipeline.call_tool(CallerInfo(caller.raw), tool, arguments)
-    assert faults.fired == 1
+    assert commit_faults.fired == 1
     assert (refusal.value.code, refusal.value.message) == (BACKEND_FAILURE, NOT_STORED_MESSAGE)
     assert not _stored(caller, read_back)
     assert caller.used(limit) == 0
@@ -168,7 +123,7 @@ def test_a_connection_lost_inside_the_write_reports_not_stored_and_counts_nothin
 
     def put(self, namespace, key, value, size, expires_at, *, must_exist):
         if must_exist is None:  # the insert of a new item, after its quota reservation
-            _terminate_this_threads_backend()
+            terminate_this_threads_backend()
         return real_put(self, namespace, key, value, size, expires_at, must_exist=must_exist)
 
     monkeypatch.setattr(LocalKVStore, "put", put)
@@ -183,21 +138,21 @@ def test_a_connection_lost_inside_the_write_reports_not_stored_and_counts_nothin
     assert caller.used(Limit.KV_ITEMS) == 1
 
 
-def test_a_delete_whose_commit_answer_is_lost_is_answered_as_done_and_releases_its_quota_once(faults):
+def test_a_delete_whose_commit_answer_is_lost_is_answered_as_done_and_releases_its_quota_once(commit_faults):
     caller = Caller()
     caller.call("kv_set", {"key": "gone", "value": "v"})
     caller.call("kv_set", {"key": "kept", "value": "v"})
     assert caller.used(Limit.KV_ITEMS) == 2
-    caller.armed("kv_delete", lambda: faults.at_next_commit(committed=True))
+    caller.armed("kv_delete", lambda: commit_faults.at_next_commit(committed=True))
     assert caller.call("kv_delete", {"key": "gone"}) == {"key": "gone", "deleted": True}
-    assert faults.fired == 1
+    assert commit_faults.fired == 1
     assert caller.pipeline.call_tool(CallerInfo(caller.raw), "kv_get", {"key": "gone"}).is_error
     assert caller.used(Limit.KV_ITEMS) == 1
 
 
-def test_the_outcome_stays_unknown_only_when_the_check_cannot_reach_the_database(faults, monkeypatch):
+def test_the_outcome_stays_unknown_only_when_the_check_cannot_reach_the_database(commit_faults, monkeypatch):
     caller = Caller()
-    caller.armed("kv_set", lambda: faults.at_next_commit(committed=True, verification_reaches_database=False))
+    caller.armed("kv_set", lambda: commit_faults.at_next_commit(committed=True, check_reaches_database=False))
     with pytest.raises(Refusal) as refusal:
         caller.pipeline.call_tool(CallerInfo(caller.raw), "kv_set", {"key": "k", "value": "v"})
     assert (refusal.value.code, refusal.value.message) == (BACKEND_FAILURE, OUTCOME_UNKNOWN_MESSAGE)
