@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from django.conf import settings
 
 from mcpbridge.dataplane import data_plane
+from mcpbridge.services.certainty import release_after_write, stored_write
 from mcpbridge.services.errors import InvalidInput, NotFound, QuotaExceeded
 from mcpbridge.services.namespaces import artifact_key
-from mcpbridge.services.certainty import stored_write
 from mcpbridge.services.quotas import quota_release, quota_reserve
 from mcpbridge.services.validation import (
     S3_KEY_MAX_BYTES,
@@ -125,7 +125,12 @@ def artifact_put(
 
     def stored() -> bool:
         found = store.get(key)
-        return found is not None and found.body == body and found.meta.content_type == content_type
+        # The file is replaced before its row is written: the row (size, type) shows whether the commit happened.
+        return (
+            found is not None
+            and found.body == body
+            and (found.meta.size, found.meta.content_type) == (len(body), content_type)
+        )
 
     with stored_write(store, stored):
         delta = _reserve_growth(principal, key, len(body))
@@ -136,7 +141,7 @@ def artifact_put(
             quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=delta)
             raise
         if delta < 0:
-            quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=-delta)
+            release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=-delta)
     return {"name": name, "size": len(body), "content_type": content_type, "stored": True}
 
 
@@ -227,10 +232,9 @@ def artifact_delete(*, principal, name: str) -> dict:
     name = _name(principal, name)
     key = artifact_key(principal.namespace, name)
     store = data_plane().artifacts
-    with backend(_STORE):
+    with backend(_STORE), stored_write(store, lambda: store.head(key) is None):
         meta = store.head(key)
         if meta is not None:
             store.delete(key)
-    if meta is not None:
-        quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=meta.size)
+            release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=meta.size)
     return {"name": name, "deleted": meta is not None}

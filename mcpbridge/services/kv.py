@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 
 from mcpbridge.dataplane import data_plane
 from mcpbridge.dataplane.ports import ConditionFailed
-from mcpbridge.services.certainty import stored_write
+from mcpbridge.services.certainty import release_after_write, stored_write
 from mcpbridge.services.errors import InvalidInput, NotFound, QuotaExceeded
 from mcpbridge.services.quotas import quota_release, quota_reserve
 from mcpbridge.services.validation import (
@@ -88,7 +88,7 @@ def kv_set(*, principal, key: str, value: str, ttl_seconds: int | None = None) -
                 quota_release(tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
                 raise
             if replaced:  # another writer created it meanwhile and already counted it
-                quota_release(tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
+                release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
     return {"key": key, "size": size, "expires_at": _iso(expires_at)}
 
 
@@ -99,7 +99,7 @@ def kv_delete(*, principal, key: str) -> dict:
     with backend(_STORE), stored_write(store, lambda: store.get(principal.namespace, key) is None):
         old = store.delete(principal.namespace, key)
         if old is not None:
-            quota_release(tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
+            release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
     live = old is not None and (old.expires_at is None or old.expires_at > _now())
     return {"key": key, "deleted": live}
 

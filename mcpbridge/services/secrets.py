@@ -1,9 +1,9 @@
 """Secrets under the tenant's path, then the context (Secrets Manager name = prefix/namespace/name)."""
 
 from mcpbridge.dataplane import data_plane
+from mcpbridge.services.certainty import release_after_write, stored_write
 from mcpbridge.services.errors import InvalidInput, NotFound
 from mcpbridge.services.namespaces import secret_path
-from mcpbridge.services.certainty import stored_write
 from mcpbridge.services.quotas import quota_release, quota_reserve
 from mcpbridge.services.validation import (
     SECRET_NAME_MAX_CHARS,
@@ -75,5 +75,5 @@ def secret_put(*, principal, name: str, value: str) -> dict:
             quota_release(tenant_id=principal.tenant_id, limit=Limit.SECRETS_COUNT, amount=1)
             raise
         if not created:  # created concurrently by another writer, who counted it
-            quota_release(tenant_id=principal.tenant_id, limit=Limit.SECRETS_COUNT, amount=1)
+            release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.SECRETS_COUNT, amount=1)
     return {"name": name, "version": written["version"]}

@@ -21,7 +21,9 @@ from mcpbridge.server.pipeline import NOT_STORED_MESSAGE, OUTCOME_UNKNOWN_MESSAG
 from mcpbridge.server.registry import ToolRegistry
 from mcpbridge.server.telemetry import Telemetry
 from mcpbridge.server.tools import default_registry
+from mcpbridge.services.certainty import release_after_write
 from mcpbridge.services.quotas import quota_used
+from mcpbridge.services.reconcile import usage_reconcile
 from tenants.limits import Limit
 from tests.faults.database import commit_faults, terminate_this_threads_backend  # noqa: F401  (fixture)
 from tests.mcp.helpers import member_key
@@ -138,16 +140,43 @@ def test_a_connection_lost_inside_the_write_reports_not_stored_and_counts_nothin
     assert caller.used(Limit.KV_ITEMS) == 1
 
 
-def test_a_delete_whose_commit_answer_is_lost_is_answered_as_done_and_releases_its_quota_once(commit_faults):
+# (tool, how to write the item, the delete's arguments, how to read it, the quota it counts against)
+DELETES = {
+    "kv_delete": (
+        ("kv_set", {"key": "gone", "value": "v"}), {"key": "gone"}, ("kv_get", {"key": "gone"}), Limit.KV_ITEMS
+    ),
+    "artifacts_delete": (
+        ("artifacts_put", {"name": "gone", "content": "12345"}), {"name": "gone"}, ("artifacts_get", {"name": "gone"}),
+        Limit.STORAGE_BYTES,
+    ),
+}
+
+
+@pytest.mark.parametrize("tool", list(DELETES))
+def test_a_delete_whose_commit_answer_is_lost_is_answered_as_done_and_releases_its_quota_once(commit_faults, tool):
+    (put, put_arguments), arguments, (get, get_arguments), limit = DELETES[tool]
     caller = Caller()
-    caller.call("kv_set", {"key": "gone", "value": "v"})
-    caller.call("kv_set", {"key": "kept", "value": "v"})
-    assert caller.used(Limit.KV_ITEMS) == 2
-    caller.armed("kv_delete", lambda: commit_faults.at_next_commit(committed=True))
-    assert caller.call("kv_delete", {"key": "gone"}) == {"key": "gone", "deleted": True}
+    caller.call(put, put_arguments)
+    before = caller.used(limit)
+    caller.armed(tool, lambda: commit_faults.at_next_commit(committed=True))
+    assert caller.call(tool, arguments)["deleted"] is True
     assert commit_faults.fired == 1
-    assert caller.pipeline.call_tool(CallerInfo(caller.raw), "kv_get", {"key": "gone"}).is_error
-    assert caller.used(Limit.KV_ITEMS) == 1
+    assert caller.pipeline.call_tool(CallerInfo(caller.raw), get, get_arguments).is_error
+    assert caller.used(limit) == 0 < before
+
+
+def test_after_a_remote_stores_write_a_lost_database_does_not_fail_the_call_and_reconciliation_evens_the_gauge():
+    """With a remote store (AWS) the quota release after the write is not in the write's transaction."""
+    caller = Caller()
+    caller.call("kv_set", {"key": "remote", "value": "v"})
+    namespace = caller.pipeline.principal(CallerInfo(caller.raw)).namespace
+    LocalKVStore().delete(namespace, "remote")  # stands in for the remote store's delete, which succeeded
+    terminate_this_threads_backend()
+    release_after_write(object(), tenant_id=caller.tenant_id, limit=Limit.KV_ITEMS, amount=1)  # no error
+    connection.close()
+    assert caller.used(Limit.KV_ITEMS) == 1  # over by the lost release: it errs closed ...
+    usage_reconcile(tenant_id=caller.tenant_id)
+    assert caller.used(Limit.KV_ITEMS) == 0  # ... until the usage reconciliation sets it to what is stored
 
 
 def test_the_outcome_stays_unknown_only_when_the_check_cannot_reach_the_database(commit_faults, monkeypatch):

@@ -61,7 +61,9 @@ class LocalArtifactStore:
     def delete(self, key):
         with transaction.atomic():
             deleted, _ = LocalArtifact.objects.filter(key=key).delete()
-        _path(key).unlink(missing_ok=True)
+            # The file goes once the row's removal commits (which may be the caller's transaction): a rolled-back
+            # delete keeps its file; a commit whose answer was lost leaves an unreferenced file at worst.
+            transaction.on_commit(lambda: _path(key).unlink(missing_ok=True))
         return bool(deleted)
 
     def list(self, prefix, limit, after):
