@@ -10,7 +10,7 @@ lost, or the backend is gone before the COMMIT arrives).
 import dataclasses
 
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection
 
 from mcpbridge.dataplane.local.kv import LocalKVStore
 from mcpbridge.models import OutboxEvent
@@ -138,6 +138,28 @@ def test_a_connection_lost_inside_the_write_reports_not_stored_and_counts_nothin
     # And the next call works on a new connection.
     caller.call("kv_set", {"key": "new", "value": "v2"})
     assert caller.used(Limit.KV_ITEMS) == 1
+
+
+@pytest.mark.parametrize("tool", list(WRITES))
+def test_a_connection_dropped_between_calls_is_replaced_before_the_write(monkeypatch, tool):
+    """In a server the caller's principal and the policy version are cached, so the write's transaction can be
+    the call's first use of its connection: its health check runs before BEGIN (Django's set_autocommit does
+    it), where a dead connection can still be replaced, as when the writes were separate statements."""
+    arguments, read_back, limit = WRITES[tool]
+    caller = Caller()
+    # As a serving process keeps them (controlplane.database.keep_connections): kept, health-checked per call.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 300)
+    monkeypatch.setitem(connection.settings_dict, "CONN_HEALTH_CHECKS", True)
+    connection.close()
+    connection.ensure_connection()
+
+    def dropped_since_the_last_call():
+        close_old_connections()  # the state at the start of a call: its connection not yet checked
+        terminate_this_threads_backend()
+
+    caller.armed(tool, dropped_since_the_last_call)
+    caller.call(tool, arguments)
+    assert _stored(caller, read_back)
 
 
 # (tool, how to write the item, the delete's arguments, how to read it, the quota it counts against)
