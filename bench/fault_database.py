@@ -6,8 +6,9 @@ Creates a throwaway PostgreSQL database, starts `runmcp --transport http` and th
 (as `make run` does) on it, and drives both with a plain HTTP client speaking JSON-RPC and with the SDK's
 client (kv_set of a new key per call), plus REST and decision API requests on the main app, while a thread
 runs pg_terminate_backend on every connection of the two servers every 0.5 s. Then it reads every write
-back and prints, per server and client: calls, answers by kind, writes acknowledged vs readable. Lost
-writes and raw 500s must both be 0.
+back and prints, per server and client: calls, answers by kind, writes acknowledged vs readable, and writes
+answered as failed that are stored all the same (by the answer they got). Lost writes, raw 500s and
+misreported writes must all be 0.
 """
 
 import argparse
@@ -25,8 +26,23 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 APPLICATION_NAME = "fault-target"
-# Answered -32003 "whether it took effect is unknown" (the connection dropped around the commit), yet stored.
-UNKNOWN_BUT_COMMITTED = "answered 'outcome unknown' (-32003) and committed"
+# A write answered with an error (JSON-RPC error, HTTP error status, the client's transport giving up) that is
+# stored all the same: a committed write reported as failed. Must be 0.
+MISREPORTED = "reported failed yet committed"
+UNACKNOWLEDGED = "unacknowledged"
+
+
+def unacknowledged(answer: str) -> str:
+    return f"{UNACKNOWLEDGED}: {answer}"
+
+
+def said(message: str) -> str:
+    """What a -32003 told the client about its write."""
+    if "not stored" in message:
+        return " 'not stored'"
+    if "unknown" in message:
+        return " 'outcome unknown'"
+    return ""
 
 
 def main() -> int:
@@ -57,7 +73,8 @@ def run(args, database_url: str) -> int:
     from tests.factories import ACTOR, make_key, make_member, make_tenant
 
     membership = make_member(make_tenant(), "admin")
-    for limit in ("requests_per_minute", "max_concurrent_requests", "kv_items"):
+    for limit in ("requests_per_minute", "max_concurrent_requests", "kv_items", "dynamodb_read_units_per_second",
+                  "dynamodb_write_units_per_second"):
         tenant_limit_set(tenant=membership.tenant, limit=limit, value=10_000_000, actor=ACTOR)
     raw = make_key(membership)[1]
     env = {
@@ -84,12 +101,14 @@ def run(args, database_url: str) -> int:
 
         async def drive_all():
             async with anyio.create_task_group() as tg:
-                for label, server in servers.items():
+                for number, (label, server) in enumerate(servers.items()):
                     for kind in ("plain HTTP", "SDK client"):
                         key = f"{label} / {kind}"
                         results[key], writes[key] = Counter(), {}
                         driver = drive_plain if kind == "plain HTTP" else drive_sdk
-                        tg.start_soon(driver, server.url, raw, args.seconds, results[key], writes[key])
+                        # Keys are unique per server and client: both write into the same namespace.
+                        tag = f"{'plain' if kind == 'plain HTTP' else 'sdk'}{number}"
+                        tg.start_soon(driver, server.url, raw, args.seconds, results[key], writes[key], tag)
                 rest = "asgi app (uvicorn) / REST + decision API"
                 results[rest] = Counter()
                 tg.start_soon(drive_rest, servers["asgi app (uvicorn)"].url, raw, args.seconds, results[rest])
@@ -164,7 +183,7 @@ def jsonrpc_answer(response) -> dict | None:
     return None
 
 
-async def drive_plain(url, raw, seconds, counts: Counter, writes: dict) -> None:
+async def drive_plain(url, raw, seconds, counts: Counter, writes: dict, tag: str) -> None:
     import httpx2
 
     headers = {"Authorization": f"Bearer {raw}", "Accept": "application/json, text/event-stream",
@@ -183,14 +202,14 @@ async def drive_plain(url, raw, seconds, counts: Counter, writes: dict) -> None:
                 await http.post("/mcp", headers={"Mcp-Session-Id": session},
                                 json={"jsonrpc": "2.0", "method": "notifications/initialized"})
             n += 1
-            key, value = f"plain-{n}", str(n)
+            key, value = f"{tag}-{n}", str(n)
             response = await http.post("/mcp", headers={"Mcp-Session-Id": session}, json={
                 "jsonrpc": "2.0", "id": n, "method": "tools/call",
                 "params": {"name": "kv_set", "arguments": {"key": key, "value": value}}})
             counts["calls"] += 1
             if response.status_code != 200:
                 counts[f"HTTP {response.status_code}"] += 1
-                writes[key] = "unacknowledged"
+                writes[key] = unacknowledged(f"HTTP {response.status_code}")
                 if response.status_code == 404:
                     session = None
                 continue
@@ -199,12 +218,13 @@ async def drive_plain(url, raw, seconds, counts: Counter, writes: dict) -> None:
                 counts["result"] += 1
                 writes[key] = value
             else:
-                code = (message or {}).get("error", {}).get("code", "tool error")
-                counts[f"JSON-RPC {code}"] += 1
-                writes[key] = "unacknowledged"
+                error = (message or {}).get("error", {})
+                kind = f"JSON-RPC {error.get('code', 'tool error')}{said(error.get('message', ''))}"
+                counts[kind] += 1
+                writes[key] = unacknowledged(kind)
 
 
-async def drive_sdk(url, raw, seconds, counts: Counter, writes: dict) -> None:
+async def drive_sdk(url, raw, seconds, counts: Counter, writes: dict, tag: str) -> None:
     import httpx2
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
@@ -218,16 +238,19 @@ async def drive_sdk(url, raw, seconds, counts: Counter, writes: dict) -> None:
                                   cache=None) as client:
                     while time.monotonic() < deadline:
                         n += 1
-                        key, value = f"sdk-{n}", str(n)
+                        key, value = f"{tag}-{n}", str(n)
                         counts["calls"] += 1
-                        writes[key] = "unacknowledged"
+                        writes[key] = unacknowledged("client exception")
                         try:
                             result = await client.call_tool("kv_set", {"key": key, "value": value})
                         except MCPError as exc:
-                            counts[f"JSON-RPC {exc.code}"] += 1
+                            kind = f"JSON-RPC {exc.code}{said(str(exc))}"
+                            counts[kind] += 1
+                            writes[key] = unacknowledged(kind)
                             continue
                         if result.is_error:
                             counts["tool error"] += 1
+                            writes[key] = unacknowledged("tool error")
                         else:
                             counts["result"] += 1
                             writes[key] = value
@@ -260,36 +283,43 @@ async def read_back(url, raw, writes: dict) -> dict[str, int]:
                 for key, value in keys.items():
                     result = await client.call_tool("kv_get", {"key": key})
                     stored = None if result.is_error else result.structured_content.get("value")
-                    if value != "unacknowledged" and stored == value:
+                    if not value.startswith(UNACKNOWLEDGED) and stored == value:
                         readable[f"{label} acknowledged+readable"] += 1
-                    elif value == "unacknowledged" and stored is not None:
-                        readable[f"{label} {UNKNOWN_BUT_COMMITTED}"] += 1
+                    elif value.startswith(UNACKNOWLEDGED) and stored is not None:
+                        readable[f"{label} {MISREPORTED}"] += 1
+                        readable[f"{label} {MISREPORTED} ({value.removeprefix(UNACKNOWLEDGED + ': ')})"] += 1
     return readable
 
 
 def report(seconds, terminations, results, writes, readable, servers) -> int:
     print(f"pg_terminate_backend every 0.5 s for {seconds:g} s: {terminations['rounds']} rounds, "
           f"{terminations['connections']} server connections terminated")
-    lost_total = raw500_total = 0
+    lost_total = raw500_total = misreported_total = 0
     for label, counts in results.items():
         answers = ", ".join(f"{kind} {count}" for kind, count in sorted(counts.items()) if kind != "calls")
         print(f"\n{label}: {counts['calls']} calls; {answers}")
         raw500 = sum(count for kind, count in counts.items() if kind.startswith("HTTP 5") and kind != "HTTP 503")
         raw500_total += raw500
         if label in writes:
-            acknowledged = sum(1 for value in writes[label].values() if value != "unacknowledged")
+            acknowledged = sum(1 for value in writes[label].values() if not value.startswith(UNACKNOWLEDGED))
             ok = readable[f"{label} acknowledged+readable"]
             lost = acknowledged - ok
             lost_total += lost
+            misreported = readable[f"{label} {MISREPORTED}"]
+            misreported_total += misreported
+            how = ", ".join(
+                f"{kind.removeprefix(f'{label} {MISREPORTED} ')} {count}"
+                for kind, count in sorted(readable.items()) if kind.startswith(f"{label} {MISREPORTED} (")
+            )
             print(f"  writes acknowledged {acknowledged}, readable afterwards {ok}, lost {lost}; "
-                  f"{UNKNOWN_BUT_COMMITTED} {readable[f'{label} {UNKNOWN_BUT_COMMITTED}']}")
+                  f"{MISREPORTED} {misreported}" + (f" {how}" if how else ""))
         print(f"  raw 500s {raw500}")
     for name, server in servers.items():
         print(f"\n{name}: tracebacks in its log: {server.tracebacks()}")
         if os.environ.get("FAULT_SHOW_LOG"):
             print("".join(server.log))
-    print(f"\nLOST WRITES: {lost_total}   RAW 500s: {raw500_total}")
-    return 0 if lost_total == 0 and raw500_total == 0 else 1
+    print(f"\nLOST WRITES: {lost_total}   RAW 500s: {raw500_total}   MISREPORTED WRITES: {misreported_total}")
+    return 0 if lost_total == 0 and raw500_total == 0 and misreported_total == 0 else 1
 
 
 if __name__ == "__main__":

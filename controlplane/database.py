@@ -9,8 +9,10 @@ DATABASE_UNAVAILABLE and answer 503 with Retry-After (HTTP) or -32003 (JSON-RPC)
 import logging
 import threading
 import time
+from collections.abc import Callable
+from contextlib import contextmanager
 
-from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,45 @@ def close_request_connections(**_kwargs) -> None:
     for conn in connections.all(initialized_only=True):
         if not conn.in_atomic_block:
             conn.close()
+
+
+class WriteNotStored(OperationalError):
+    """The database connection was lost and the write is provably not stored: nothing of it was committed, or
+    its COMMIT's answer was lost and a read on a new connection does not find it. Safe to retry.
+    An OperationalError, so every adapter that answers a lost database (503, -32003) answers this too."""
+
+
+@contextmanager
+def certain_write(stored: Callable[[], bool]):
+    """One transaction for a write whose answer must match what the database holds.
+
+    When the connection is lost inside the block, the transaction dies with it: WriteNotStored. When it is lost
+    at the COMMIT (the answer never came, the commit may or may not have happened), `stored()` runs on a new
+    connection: true means the write committed and the block ends normally, so the caller answers success;
+    false raises WriteNotStored. If that read cannot reach the database either, the original error propagates
+    (the outcome is genuinely unknown). Only after an error is anything read: the success path is the
+    transaction alone. Inside an outer transaction the outer one commits, so this is a plain savepoint.
+    """
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            yield
+        return
+    reached_commit = False
+    try:
+        with transaction.atomic():
+            yield
+            reached_commit = True
+    except DATABASE_UNAVAILABLE as exc:
+        if not reached_commit:
+            raise WriteNotStored(f"the connection was lost before the commit: {exc}") from exc
+        database_outage.failed(exc)
+        try:
+            connection.close()
+            found = stored()
+        except DATABASE_UNAVAILABLE:
+            raise exc from None
+        if not found:
+            raise WriteNotStored(f"the commit's answer was lost and the write is not stored: {exc}") from exc
 
 
 def read_on_kept_connection(function, *args):

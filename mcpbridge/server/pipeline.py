@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import mcp_types as types
 from django.db import close_old_connections
 
-from controlplane.database import DATABASE_UNAVAILABLE, database_outage
+from controlplane.database import DATABASE_UNAVAILABLE, WriteNotStored, database_outage
 from controlplane.ops.logging import call_context, set_tenant
 from controlplane.ops.tracing import annotate, stage, tracing_enabled
 from mcpbridge.server.callers import ContextStore, authenticate
@@ -40,7 +40,10 @@ from tenants.services import Actor, AuthRefusal, RefusalDoor
 
 logger = logging.getLogger(__name__)
 
-# The connection can drop after the write committed and before its answer arrived.
+# The writes check what was stored after a lost connection (controlplane.database.certain_write): a write that
+# committed is answered as success, one that provably did not as NOT_STORED_MESSAGE. Only when even that check
+# cannot reach the database (or a handler without the check lost it) is the outcome unknown.
+NOT_STORED_MESSAGE = "The database connection was lost and this call's write was not stored; retry it."
 OUTCOME_UNKNOWN_MESSAGE = (
     "The database connection was lost during this call, so whether it took effect is unknown; "
     "read the result back before retrying."
@@ -189,6 +192,9 @@ class Pipeline:
             raise backend_failure(exc.message) from None
         except (DataPlaneError, Refusal):
             raise
+        except WriteNotStored as exc:
+            database_outage.failed(exc.__cause__ or exc)
+            raise backend_failure(NOT_STORED_MESSAGE) from None
         except DATABASE_UNAVAILABLE as exc:
             database_outage.failed(exc)
             raise backend_failure(OUTCOME_UNKNOWN_MESSAGE) from None

@@ -219,7 +219,12 @@ class Runtime:
 
     async def _connection_closed(self, live: LiveSession) -> None:
         if not live.ended:
-            await self._end(live, McpSession.EndReason.CLIENT_CLOSED)
+            try:
+                await self._end(live, McpSession.EndReason.CLIENT_CLOSED)
+            except DATABASE_UNAVAILABLE as exc:
+                # One log line per outage, not a traceback per departing client; the stale-session sweep ends
+                # the row once nothing has been seen of it for the idle period.
+                database_outage.failed(exc)
         self._forget(live)
 
     async def _close(self, live: LiveSession) -> None:

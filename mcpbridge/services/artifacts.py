@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 from django.conf import settings
 
 from mcpbridge.dataplane import data_plane
+from mcpbridge.services.certainty import release_after_write, stored_write
 from mcpbridge.services.errors import InvalidInput, NotFound, QuotaExceeded
 from mcpbridge.services.namespaces import artifact_key
 from mcpbridge.services.quotas import quota_release, quota_reserve
@@ -120,15 +121,27 @@ def artifact_put(
     if body is None:
         return _presigned_upload(principal, name, content_type, size)
     key = artifact_key(principal.namespace, name)
-    delta = _reserve_growth(principal, key, len(body))
-    try:
-        with backend(_STORE):
-            data_plane().artifacts.put(key, body, content_type)
-    except BaseException:
-        quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=delta)
-        raise
-    if delta < 0:
-        quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=-delta)
+    store = data_plane().artifacts
+
+    def stored() -> bool:
+        found = store.get(key)
+        # The file is replaced before its row is written: the row (size, type) shows whether the commit happened.
+        return (
+            found is not None
+            and found.body == body
+            and (found.meta.size, found.meta.content_type) == (len(body), content_type)
+        )
+
+    with stored_write(store, stored):
+        delta = _reserve_growth(principal, key, len(body))
+        try:
+            with backend(_STORE):
+                store.put(key, body, content_type)
+        except BaseException:
+            quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=delta)
+            raise
+        if delta < 0:
+            release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=-delta)
     return {"name": name, "size": len(body), "content_type": content_type, "stored": True}
 
 
@@ -219,10 +232,9 @@ def artifact_delete(*, principal, name: str) -> dict:
     name = _name(principal, name)
     key = artifact_key(principal.namespace, name)
     store = data_plane().artifacts
-    with backend(_STORE):
+    with backend(_STORE), stored_write(store, lambda: store.head(key) is None):
         meta = store.head(key)
         if meta is not None:
             store.delete(key)
-    if meta is not None:
-        quota_release(tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=meta.size)
+            release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.STORAGE_BYTES, amount=meta.size)
     return {"name": name, "deleted": meta is not None}

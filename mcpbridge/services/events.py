@@ -5,9 +5,9 @@ import unicodedata
 import uuid
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from controlplane.database import certain_write
 from mcpbridge.models import OutboxEvent
 from mcpbridge.services.errors import InvalidInput
 from mcpbridge.services.outbox import outbox_enqueue
@@ -41,7 +41,6 @@ def event_envelope(principal, event_id: str, detail: dict) -> dict:
     }
 
 
-@transaction.atomic
 def event_send(*, principal, detail_type: str, detail: dict) -> dict:
     require(principal, Capability.EVENTS_SEND)
     detail_type = _detail_type(detail_type)
@@ -60,18 +59,20 @@ def event_send(*, principal, detail_type: str, detail: dict) -> dict:
         raise InvalidInput(
             f"The event would be {size} bytes; EventBridge accepts at most {EVENT_ENTRY_MAX_BYTES}.", argument="detail"
         )
-    quota_reserve(
-        tenant_id=principal.tenant_id,
-        limit=Limit.EVENTS_PER_MONTH,
-        amount=1,
-        maximum=principal.limits[Limit.EVENTS_PER_MONTH],
-    )
-    outbox_enqueue(
-        tenant_id=principal.tenant_id,
-        bus=OutboxEvent.Bus.TENANT,
-        source=source,
-        detail_type=detail_type,
-        detail=envelope,
-        event_id=event_id,
-    )
+    # The outbox is in the database whatever the event bus: the count and the event commit together.
+    with certain_write(lambda: OutboxEvent.objects.filter(event_id=event_id).exists()):
+        quota_reserve(
+            tenant_id=principal.tenant_id,
+            limit=Limit.EVENTS_PER_MONTH,
+            amount=1,
+            maximum=principal.limits[Limit.EVENTS_PER_MONTH],
+        )
+        outbox_enqueue(
+            tenant_id=principal.tenant_id,
+            bus=OutboxEvent.Bus.TENANT,
+            source=source,
+            detail_type=detail_type,
+            detail=envelope,
+            event_id=event_id,
+        )
     return {"event_id": event_id, "status": "queued"}

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 
 from mcpbridge.dataplane import data_plane
 from mcpbridge.dataplane.ports import ConditionFailed
+from mcpbridge.services.certainty import release_after_write, stored_write
 from mcpbridge.services.errors import InvalidInput, NotFound, QuotaExceeded
 from mcpbridge.services.quotas import quota_release, quota_reserve
 from mcpbridge.services.validation import (
@@ -68,7 +69,12 @@ def kv_set(*, principal, key: str, value: str, ttl_seconds: int | None = None) -
     # Whole seconds: DynamoDB's TTL attribute is an epoch number, and both adapters must agree.
     expires_at = (_now() + timedelta(seconds=ttl)).replace(microsecond=0) if ttl else None
     store = data_plane().kv
-    with backend(_STORE):
+
+    def stored() -> bool:
+        item = store.get(principal.namespace, key)
+        return item is not None and item.value == value and item.expires_at == expires_at
+
+    with backend(_STORE), stored_write(store, stored):
         try:
             store.put(principal.namespace, key, value, size, expires_at, must_exist=True)
         except ConditionFailed:
@@ -82,17 +88,18 @@ def kv_set(*, principal, key: str, value: str, ttl_seconds: int | None = None) -
                 quota_release(tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
                 raise
             if replaced:  # another writer created it meanwhile and already counted it
-                quota_release(tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
+                release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
     return {"key": key, "size": size, "expires_at": _iso(expires_at)}
 
 
 def kv_delete(*, principal, key: str) -> dict:
     require(principal, Capability.KV_WRITE)
     key = storage_key(key, argument="key", max_bytes=KV_KEY_MAX_BYTES)
-    with backend(_STORE):
-        old = data_plane().kv.delete(principal.namespace, key)
-    if old is not None:
-        quota_release(tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
+    store = data_plane().kv
+    with backend(_STORE), stored_write(store, lambda: store.get(principal.namespace, key) is None):
+        old = store.delete(principal.namespace, key)
+        if old is not None:
+            release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
     live = old is not None and (old.expires_at is None or old.expires_at > _now())
     return {"key": key, "deleted": live}
 

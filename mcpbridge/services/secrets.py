@@ -1,6 +1,7 @@
 """Secrets under the tenant's path, then the context (Secrets Manager name = prefix/namespace/name)."""
 
 from mcpbridge.dataplane import data_plane
+from mcpbridge.services.certainty import release_after_write, stored_write
 from mcpbridge.services.errors import InvalidInput, NotFound
 from mcpbridge.services.namespaces import secret_path
 from mcpbridge.services.quotas import quota_release, quota_reserve
@@ -52,10 +53,16 @@ def secret_put(*, principal, name: str, value: str) -> dict:
     name = secret_put_check(principal=principal, name=name, value=value)
     path = secret_path(principal.namespace, name)
     store = data_plane().secrets
-    with backend(_STORE):
+    written = {}
+
+    def stored() -> bool:
+        found = store.get(path)
+        return found is not None and found[1] == written.get("version")
+
+    with backend(_STORE), stored_write(store, stored):
         if store.exists(path):
-            version, _ = store.put(path, value)
-            return {"name": name, "version": version}
+            written["version"], _ = store.put(path, value)
+            return {"name": name, "version": written["version"]}
         quota_reserve(
             tenant_id=principal.tenant_id,
             limit=Limit.SECRETS_COUNT,
@@ -63,10 +70,10 @@ def secret_put(*, principal, name: str, value: str) -> dict:
             maximum=principal.limits[Limit.SECRETS_COUNT],
         )
         try:
-            version, created = store.put(path, value)
+            written["version"], created = store.put(path, value)
         except BaseException:
             quota_release(tenant_id=principal.tenant_id, limit=Limit.SECRETS_COUNT, amount=1)
             raise
-    if not created:  # created concurrently by another writer, who counted it
-        quota_release(tenant_id=principal.tenant_id, limit=Limit.SECRETS_COUNT, amount=1)
-    return {"name": name, "version": version}
+        if not created:  # created concurrently by another writer, who counted it
+            release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.SECRETS_COUNT, amount=1)
+    return {"name": name, "version": written["version"]}

@@ -3,11 +3,12 @@
 import hashlib
 import json
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from controlplane.database import certain_write
 from tenants.api.caller import Caller
 from tenants.api.errors import error_body
 from tenants.models import IdempotencyRecord
@@ -64,8 +65,11 @@ def idempotent_create(request, handler, *, redact: tuple[str, ...] = ()) -> Resp
     record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
     if record is not None:
         return _replay(record, fingerprint)
+    # The record commits with the create, so after a COMMIT whose answer was lost it tells whether the create
+    # happened: if so, this request answers with its result, not with a 503.
+    committed = IdempotencyRecord.objects.filter(owner=owner, key=key, fingerprint=fingerprint, status_code__gt=0)
     try:
-        with transaction.atomic():
+        with certain_write(committed.exists):
             record = IdempotencyRecord.objects.create(
                 owner=owner, key=key, method=request.method, path=request.path[:300], fingerprint=fingerprint
             )

@@ -39,6 +39,8 @@ def write_artifact(key: str, body: bytes, content_type: str) -> None:
 
 
 class LocalArtifactStore:
+    in_database = True  # its writes can share a transaction with their quota change
+
     def put(self, key, body, content_type):
         write_artifact(key, body, content_type)
 
@@ -59,7 +61,9 @@ class LocalArtifactStore:
     def delete(self, key):
         with transaction.atomic():
             deleted, _ = LocalArtifact.objects.filter(key=key).delete()
-        _path(key).unlink(missing_ok=True)
+            # The file goes once the row's removal commits (which may be the caller's transaction): a rolled-back
+            # delete keeps its file; a commit whose answer was lost leaves an unreferenced file at worst.
+            transaction.on_commit(lambda: _path(key).unlink(missing_ok=True))
         return bool(deleted)
 
     def list(self, prefix, limit, after):

@@ -14,6 +14,8 @@ def _live(now: datetime) -> Q:
 
 
 class LocalKVStore:
+    in_database = True  # its writes can share a transaction with their quota change
+
     def get(self, namespace, key):
         row = LocalKVItem.objects.filter(_live(timezone.now()), namespace=namespace, key=key).first()
         return KVItem(row.key, row.value, row.size, row.expires_at) if row else None

@@ -14,6 +14,8 @@ def _fernet() -> Fernet:
 
 
 class LocalSecretStore:
+    in_database = True  # its writes can share a transaction with their quota change
+
     def get(self, name):
         row = LocalSecret.objects.filter(name=name).first()
         if row is None:
