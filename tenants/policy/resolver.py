@@ -55,11 +55,13 @@ def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
     return resolve_key_digest(prefix, key_digest(raw_key), org=org)
 
 
-def resolve_key_digest(prefix: str, digest: str, *, org: str | None = None) -> Principal:
+def resolve_key_digest(prefix: str, digest: str, *, org: str | None = None, version: int | None = None) -> Principal:
     """The principal of the API key with this prefix and digest: the one cached path every credential takes
-    (an OAuth grant resolves through the key that anchors it)."""
+    (an OAuth grant resolves through the key that anchors it). `version`: the policy version the caller read
+    just before, in this same resolution (else it is read here)."""
     # Read the version before any data so that a concurrent change can only make the entry stale, never wrong.
-    version = policy_version()
+    if version is None:
+        version = policy_version()
     snapshot = _recent.get(digest)
     if snapshot is None or snapshot[0] != version:
         snapshot = _shared_snapshot(prefix, digest, version)

@@ -99,3 +99,11 @@ def test_membership_removal_refuses_the_token():
     membership_remove(membership=membership, actor=ACTOR)
     assert not OAuthGrant.objects.exists()
     _refused(tokens.access_token, ResolutionFailure.UNKNOWN)
+
+
+def test_cached_token_resolution_reads_the_policy_version_once(django_assert_num_queries):
+    membership = make_member(make_tenant(), "user")
+    tokens = oauth_tokens(membership, None)
+    resolve_oauth_token(tokens.access_token, resource=RESOURCE)
+    with django_assert_num_queries(1):  # the policy version, for the token and its key alike
+        resolve_oauth_token(tokens.access_token, resource=RESOURCE)
