@@ -40,7 +40,7 @@ def is_oauth_access_token(raw: str | None) -> bool:
 def resolve_oauth_token(raw_token: str, *, resource: str | None = None) -> Principal:
     """Raise ResolutionError for unknown, revoked and expired tokens, tokens bound to another resource than
     `resource`, and everything resolving the grant's key refuses (membership gone, tenant suspended...)."""
-    prefix, record = _record(raw_token)
+    prefix, record, version = _record(raw_token)
     if record.revoked:
         raise ResolutionError(ResolutionFailure.REVOKED, tenant_id=record.tenant_id, key_prefix=prefix)
     if record.expires_at <= timezone.now():
@@ -48,7 +48,8 @@ def resolve_oauth_token(raw_token: str, *, resource: str | None = None) -> Princ
     if resource is not None and record.resource != resource:
         # Minted for another resource server: not ours to honour (RFC 8707).
         raise ResolutionError(ResolutionFailure.UNKNOWN)
-    principal = resolve_key_digest(record.key_prefix, record.key_digest)
+    # The version the token was checked at: one read per call for the token and its key alike.
+    principal = resolve_key_digest(record.key_prefix, record.key_digest, version=version)
     return replace(principal, key_scope=record.scopes, oauth_client=record.client_id)
 
 
@@ -63,13 +64,13 @@ def oauth_token_holder(raw_token: str) -> str | None:
     """Who holds a known access token, stable across refreshes and re-consents: the client and the membership.
     MCP sessions are owned by it, so a refreshed or stepped-up token keeps its session."""
     try:
-        _, record = _record(raw_token)
+        _, record, _ = _record(raw_token)
     except ResolutionError:
         return None
     return f"{record.client_id} {record.membership_id}"
 
 
-def _record(raw_token: str) -> tuple[str, TokenRecord]:
+def _record(raw_token: str) -> tuple[str, TokenRecord, int]:
     prefix = parse_prefix(raw_token, OAUTH_ACCESS_TOKEN_MARK)
     if prefix is None:
         raise ResolutionError(ResolutionFailure.MALFORMED)
@@ -80,7 +81,7 @@ def _record(raw_token: str) -> tuple[str, TokenRecord]:
     if snapshot is None or snapshot[0] != version:
         snapshot = (version, _load(digest))
         cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
-    return prefix, snapshot[1]
+    return prefix, snapshot[1], version
 
 
 def _load(digest: str) -> TokenRecord:

@@ -4,9 +4,13 @@ from django.core.cache import cache
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
+    from tenants.policy.resolver import forget_recent
+
     cache.clear()
+    forget_recent()
     yield
     cache.clear()
+    forget_recent()
 
 
 @pytest.fixture

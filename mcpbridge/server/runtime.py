@@ -79,8 +79,8 @@ class Runtime:
         self._by_key: dict[str, LiveSession] = {}
         self._by_transport: dict[str, LiveSession] = {}
         self._inflight = 0
-        self._idle = anyio.Event()
-        self._idle.set()
+        # Made only by drained() while calls run (an event per call showed in profiles), set when they have ended.
+        self._idle: anyio.Event | None = None
         self._version: int | None = None
         self._ticks = 0
 
@@ -240,7 +240,6 @@ class Runtime:
         if live is not None:
             live.calls_in_flight += 1
         self._inflight += 1
-        self._idle = anyio.Event() if self._idle.is_set() else self._idle
 
     def call_finished(self, live: LiveSession | None = None) -> None:
         if live is not None:
@@ -248,11 +247,18 @@ class Runtime:
         self._inflight -= 1
         if self._inflight <= 0:
             self._inflight = 0
-            self._idle.set()
+            if self._idle is not None:
+                self._idle.set()
+                self._idle = None
 
     async def drained(self, timeout: float) -> bool:
+        if self._inflight <= 0:
+            return True
+        if self._idle is None:
+            self._idle = anyio.Event()
+        idle = self._idle
         with anyio.move_on_after(timeout):
-            await self._idle.wait()
+            await idle.wait()
             return True
         return False
 

@@ -67,6 +67,11 @@ class Principal:
         return granted if self.key_scope is None else granted & self.key_scope
 
     @property
+    def personal_capabilities(self) -> frozenset[str]:
+        """What the key may do in the personal context (what it may hand on), whatever context it acts in."""
+        return self.role_capabilities if self.key_scope is None else self.role_capabilities & self.key_scope
+
+    @property
     def namespace(self) -> str:
         """Storage prefix built from immutable ids only: tenant first, then the context."""
         if self.context.kind == "org":

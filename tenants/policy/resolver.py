@@ -34,6 +34,11 @@ _TENANT_STATUS_FAILURES = {
 }
 _last_used_written: dict[str, float] = {}
 _last_used_lock = threading.Lock()
+# This process's own copy of the snapshots it used last, in front of the shared cache: checked against the same
+# policy version read, so it saves the shared cache's round trip and unpickling on every call, never the check.
+# Immutable snapshots only; unknown keys never get here, so callers cannot fill it (and it is cleared when full).
+_recent: dict[str, tuple[int, "Principal | Rejection"]] = {}
+_RECENT_MAX = 10_000
 
 
 def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
@@ -50,17 +55,19 @@ def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
     return resolve_key_digest(prefix, key_digest(raw_key), org=org)
 
 
-def resolve_key_digest(prefix: str, digest: str, *, org: str | None = None) -> Principal:
+def resolve_key_digest(prefix: str, digest: str, *, org: str | None = None, version: int | None = None) -> Principal:
     """The principal of the API key with this prefix and digest: the one cached path every credential takes
-    (an OAuth grant resolves through the key that anchors it)."""
+    (an OAuth grant resolves through the key that anchors it). `version`: the policy version the caller read
+    just before, in this same resolution (else it is read here)."""
     # Read the version before any data so that a concurrent change can only make the entry stale, never wrong.
-    version = policy_version()
-    cache_key = _CACHE_PREFIX + digest
-    snapshot = _cache_get(cache_key)
+    if version is None:
+        version = policy_version()
+    snapshot = _recent.get(digest)
     if snapshot is None or snapshot[0] != version:
-        POLICY_CACHE_MISS.inc()
-        snapshot = (version, _build(prefix, digest, version))
-        _cache_set(cache_key, snapshot)
+        snapshot = _shared_snapshot(prefix, digest, version)
+        if len(_recent) >= _RECENT_MAX:
+            _recent.clear()
+        _recent[digest] = snapshot
     else:
         POLICY_CACHE_HIT.inc()
     _, outcome = snapshot
@@ -73,6 +80,23 @@ def resolve_key_digest(prefix: str, digest: str, *, org: str | None = None) -> P
         raise ResolutionError(ResolutionFailure.EXPIRED, tenant_id=principal.tenant_id, key_prefix=prefix)
     _touch_last_used(principal.api_key_id)
     return principal.in_context(org) if org else principal
+
+
+def _shared_snapshot(prefix: str, digest: str, version: int) -> tuple[int, "Principal | Rejection"]:
+    cache_key = _CACHE_PREFIX + digest
+    snapshot = _cache_get(cache_key)
+    if snapshot is None or snapshot[0] != version:
+        POLICY_CACHE_MISS.inc()
+        snapshot = (version, _build(prefix, digest, version))
+        _cache_set(cache_key, snapshot)
+    else:
+        POLICY_CACHE_HIT.inc()
+    return snapshot
+
+
+def forget_recent() -> None:
+    """Drop this process's copies (the shared cache is cleared apart, with cache.clear())."""
+    _recent.clear()
 
 
 def _cache_get(cache_key: str):

@@ -1,6 +1,7 @@
 from django.db import connections
 from django.db.models import F
 
+from controlplane.database import DATABASE_UNAVAILABLE
 from tenants.models.policy_state import PolicyState
 
 # Read on every key resolution (every MCP call, every decision), so it is plain SQL composed once instead of a
@@ -18,6 +19,24 @@ def policy_version() -> int:
             f"SELECT {quote(meta.get_field('version').column)} FROM {quote(meta.db_table)} "
             f"WHERE {quote(meta.pk.column)} = 1"
         )
+    if (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    ):
+        # The first query of a unit of work on a kept connection (a governed call starts with this read): it
+        # stands in for the health check's own "SELECT 1", one round trip instead of two on every call. A
+        # connection the database dropped fails it and is replaced, once, as the health check would have done.
+        connection.health_check_done = True
+        try:
+            return _read(connection, sql)
+        except DATABASE_UNAVAILABLE:
+            connection.close()
+    return _read(connection, sql)
+
+
+def _read(connection, sql: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         row = cursor.fetchone()

@@ -22,7 +22,7 @@ class Actor:
     @classmethod
     def for_principal(cls, principal, *, channel: str = AuditAction.API_CALL, request_id: str = "") -> "Actor":
         # Judged in the personal context, like tenant.manage: an org a key acts in must not widen what it grants.
-        capabilities = principal.in_context(None).capabilities
+        capabilities = principal.personal_capabilities
         return cls(principal.actor_label, principal.user_id, channel, request_id, capabilities)
 
     @classmethod

@@ -123,3 +123,11 @@ def test_refreshing_in_a_loop_keeps_a_bounded_number_of_token_rows():
     assert refresh_token_load(client=grant.client, raw_token=refresh_tokens[-2]) is None
     grant.refresh_from_db()
     assert grant.revoked_at is not None
+
+
+def test_cached_token_resolution_reads_the_policy_version_once(django_assert_num_queries):
+    membership = make_member(make_tenant(), "user")
+    tokens = oauth_tokens(membership, None)
+    resolve_oauth_token(tokens.access_token, resource=RESOURCE)
+    with django_assert_num_queries(1):  # the policy version, for the token and its key alike
+        resolve_oauth_token(tokens.access_token, resource=RESOURCE)
