@@ -12,6 +12,11 @@ one is stored; later ones cost no round trip to Redis: their id names the last e
 the session and the stream (`<last id>~<stream id>`), and a reconnect with it replays that stream's events
 after that point, provided that point is still in the history (trimmed away: nothing to resume from).
 
+A reconnect can arrive before the call it resumes has answered (a call that ends its stream at once and answers
+on reconnect, SSE polling): the SDK then has nothing to replay and may not tail the stream live either (its
+replay-then-tail handover has a window). So a replay of a request stream whose answer this process has not stored
+yet waits for that answer, a few seconds at most, and replays it with the rest.
+
 Redis trouble fails open: the stream still works, it just is not resumable until Redis answers again
 (one log line per outage).
 """
@@ -19,9 +24,10 @@ Redis trouble fails open: the stream still works, it just is not resumable until
 import logging
 import re
 
+import anyio
 import mcp_types as types
 import redis.asyncio as aioredis
-from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
+from mcp.server.streamable_http import GET_STREAM_KEY, EventCallback, EventId, EventMessage, EventStore, StreamId
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -31,6 +37,8 @@ _KEY = "mcp:sse:{session}"
 _EVENT_ID = re.compile(r"\d{1,20}-\d{1,20}")
 _AFTER = "~"  # in a priming event id: <id of the last event stored before it>~<stream id>
 _TOO_LARGE = -32003
+_ANSWER_WAIT_SECONDS = 5.0  # how long a replay waits for the answer of a call still running
+_MAX_UNANSWERED = 1000  # request streams remembered as unanswered per session (a bound, not a limit on calls)
 
 # Append, then drop the oldest entries while the stream holds too many events or bytes; refresh the expiry.
 # KEYS: stream, byte counter. ARGV: stream id, payload, max events, max bytes, ttl seconds.
@@ -92,10 +100,14 @@ class SessionEventStore(EventStore):
         self.bytes_key = self.key + ":bytes"
         # The newest id this process stored for the session (a session lives in one process).
         self._last: tuple[int, int] | None = None
+        # Request streams opened (primed) whose answer is not stored yet; the event exists once a replay waits.
+        self._unanswered: dict[StreamId, anyio.Event | None] = {}
 
     async def store_event(self, stream_id: StreamId, message: types.JSONRPCMessage | None) -> EventId | None:
-        if message is None and self._last is not None:
-            return f"{self._last[0]}-{self._last[1]}{_AFTER}{stream_id}"
+        if message is None:
+            self._opened(stream_id)
+            if self._last is not None:
+                return f"{self._last[0]}-{self._last[1]}{_AFTER}{stream_id}"
         payload = _payload(message, self.history.max_bytes)
         try:
             event_id = await self.history.append(
@@ -105,7 +117,9 @@ class SessionEventStore(EventStore):
         except RedisError as exc:
             # The SDK's message router stops for good if this raises; an event without an id is just not replayable.
             self.history.failed(exc)
+            self._answered(stream_id, message)
             return None
+        self._answered(stream_id, message)
         self.history.answered()
         event_id = event_id.decode()
         stored = tuple(int(part) for part in event_id.split("-"))
@@ -122,6 +136,8 @@ class SessionEventStore(EventStore):
             if not found:
                 return None
             stream_id = primed_stream if primed else found[0][1][b"s"].decode()
+            if stream_id in self._unanswered:
+                await self._answer_of(stream_id)
             after = await self.history.redis.xrange(self.key, "(" + last_event_id, "+")
         except RedisError as exc:
             self.history.failed(exc)
@@ -133,6 +149,26 @@ class SessionEventStore(EventStore):
             message = types.jsonrpc_message_adapter.validate_json(fields[b"m"])
             await send_callback(EventMessage(message, event_id.decode()))
         return stream_id
+
+    def _opened(self, stream_id: StreamId) -> None:
+        if stream_id == GET_STREAM_KEY or stream_id in self._unanswered:
+            return
+        if len(self._unanswered) >= _MAX_UNANSWERED:
+            self._unanswered.pop(next(iter(self._unanswered)))
+        self._unanswered[stream_id] = None
+
+    def _answered(self, stream_id: StreamId, message: types.JSONRPCMessage | None) -> None:
+        if isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
+            waiting = self._unanswered.pop(stream_id, None)
+            if waiting is not None:
+                waiting.set()
+
+    async def _answer_of(self, stream_id: StreamId) -> None:
+        waiting = self._unanswered[stream_id]
+        if waiting is None:
+            waiting = self._unanswered[stream_id] = anyio.Event()
+        with anyio.move_on_after(_ANSWER_WAIT_SECONDS):
+            await waiting.wait()
 
 
 def _payload(message: types.JSONRPCMessage | None, max_bytes: int) -> bytes:

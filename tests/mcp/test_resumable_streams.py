@@ -169,3 +169,34 @@ def test_only_a_sessions_first_priming_event_is_stored_and_later_ones_still_resu
 
     anyio.run(main)
     client.delete(store.key, store.bytes_key)
+
+
+def test_a_reconnect_that_arrives_before_the_answer_waits_for_it_and_replays_it():
+    """The conformance suite reconnects the moment a call's stream ends; a call that ends its stream and only then
+    answers (SSE polling) may not have answered yet. The replay waits for that answer instead of coming back empty
+    (the SDK's handover from replay to live tail would otherwise lose it)."""
+    history = RedisEventHistory(TEST_REDIS_URL, max_events=50, max_bytes=100_000, ttl_seconds=60)
+    store = history.for_session("early-reconnect")
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    replayed = []
+
+    async def collect(event):
+        replayed.append(event.message.id)
+
+    async def answer_later():
+        await anyio.sleep(0.3)
+        await store.store_event("7", _response(7, "late answer"))
+
+    async def main():
+        primed = await store.store_event("7", None)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(answer_later)
+            assert await store.replay_events_after(primed, collect) == "7"
+        assert replayed == [7]
+        # Answered: a later reconnect to that stream does not wait.
+        started = time.monotonic()
+        assert await store.replay_events_after(primed, collect) == "7"
+        assert time.monotonic() - started < 1
+
+    anyio.run(main)
+    client.delete(store.key, store.bytes_key)
