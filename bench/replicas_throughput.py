@@ -68,7 +68,9 @@ CALL = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "w
 def setup_key() -> str:
     call_command("migrate", verbosity=0)
     membership = make_member(make_tenant(), "admin")
-    for limit in ("requests_per_minute", "max_concurrent_requests", "max_mcp_sessions"):
+    # The bench's clients share one key: lift its own session cap too, or sessions of one client are evicted for
+    # another's (least recently used first) and the bench measures reconnects.
+    for limit in ("requests_per_minute", "max_concurrent_requests", "max_mcp_sessions", "max_mcp_sessions_per_key"):
         tenant_limit_set(tenant=membership.tenant, limit=limit, value=10_000_000, actor=ACTOR)
     return make_key(membership)[1]
 
@@ -81,6 +83,9 @@ def server_env(work: Path) -> dict:
         "CONTROLPLANE_VAR_DIR": str(work),
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        # Every client opens its sessions from one key and one address; the bench is not about initialize floods.
+        "MCP_INITIALIZE_RATE_PER_MINUTE_PER_KEY": "100000",
+        "MCP_INITIALIZE_RATE_PER_MINUTE_PER_ADDRESS": "100000",
     }
 
 

@@ -37,6 +37,11 @@ BENCHES = [
     ("admin_overview", [], {"DATABASE_URL": f"{PG}/postgres"}),
     ("admin_scale", ["--reset"], {"DATABASE_URL": f"{PG}/{SCALE_DB}"}),
     ("audit_export_memory", [], {}),
+    # Faults last: they stop Redis servers of their own, terminate PostgreSQL backends of their own databases and
+    # take the emulated event bus away.
+    ("fault_redis", [], {}),
+    ("fault_database", ["--pg", PG], {}),
+    ("fault_eventbridge", [], {}),
 ]
 
 
