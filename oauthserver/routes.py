@@ -114,29 +114,14 @@ class RateLimitedRegistration:
             registration_address.reset(token)
 
 
-class RateLimitedAuthorization:
-    """The SDK's authorization endpoint, at most AUTHORIZATIONS_PER_MINUTE per client network."""
+class RateLimited:
+    """One of the SDK's endpoints, at most `per_minute` requests per client network."""
 
-    def __init__(self, handler: AuthorizationHandler):
-        self.handler = handler
-
-    async def handle(self, request: Request) -> Response:
-        refused = await _over_rate(
-            request, "oauth-authorize", AUTHORIZATIONS_PER_MINUTE, "Authorization request", "temporarily_unavailable"
-        )
-        return refused if refused is not None else await self.handler.handle(request)
-
-
-class RateLimitedToken:
-    """The SDK's token endpoint, at most TOKEN_REQUESTS_PER_MINUTE per client network."""
-
-    def __init__(self, handler: TokenHandler):
-        self.handler = handler
+    def __init__(self, handler, *, namespace: str, per_minute: int, what: str):
+        self.handler, self.namespace, self.per_minute, self.what = handler, namespace, per_minute, what
 
     async def handle(self, request: Request) -> Response:
-        refused = await _over_rate(
-            request, "oauth-token", TOKEN_REQUESTS_PER_MINUTE, "Token request", "temporarily_unavailable"
-        )
+        refused = await _over_rate(request, self.namespace, self.per_minute, self.what, "temporarily_unavailable")
         return refused if refused is not None else await self.handler.handle(request)
 
 
@@ -174,6 +159,14 @@ def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
     )
     authenticator = ClientAuthenticator(known_clients)
     metadata = MetadataHandler(authorization_server_metadata(issuer)).handle
+    authorize = RateLimited(
+        AuthorizationHandler(provider),
+        namespace="oauth-authorize", per_minute=AUTHORIZATIONS_PER_MINUTE, what="Authorization request",
+    )
+    token = RateLimited(
+        TokenHandler(provider, authenticator),
+        namespace="oauth-token", per_minute=TOKEN_REQUESTS_PER_MINUTE, what="Token request",
+    )
     registration = RegistrationHandler(
         provider, options=ClientRegistrationOptions(enabled=True, valid_scopes=SCOPES)
     )
@@ -189,11 +182,8 @@ def authorization_routes(*, issuer: str, resource: str) -> list[Route]:
     ]
     routes += [
         # No CORS on the authorization endpoint: browsers are sent there, scripts have no business calling it.
-        Route(AUTHORIZATION_PATH, endpoint=_endpoint(RateLimitedAuthorization(AuthorizationHandler(provider)).handle, [], cors=False),
-              methods=["GET", "POST"]),
-        Route(TOKEN_PATH,
-              endpoint=_endpoint(RateLimitedToken(TokenHandler(provider, authenticator)).handle, ["POST", "OPTIONS"]),
-              methods=["POST", "OPTIONS"]),
+        Route(AUTHORIZATION_PATH, endpoint=_endpoint(authorize.handle, [], cors=False), methods=["GET", "POST"]),
+        Route(TOKEN_PATH, endpoint=_endpoint(token.handle, ["POST", "OPTIONS"]), methods=["POST", "OPTIONS"]),
         Route(REGISTRATION_PATH, endpoint=_endpoint(RateLimitedRegistration(registration).handle, ["POST", "OPTIONS"]),
               methods=["POST", "OPTIONS"]),
         Route(REVOCATION_PATH, endpoint=_endpoint(PublicClientRevocation(known_clients).handle, ["POST", "OPTIONS"]),

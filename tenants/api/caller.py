@@ -89,7 +89,7 @@ class Caller:
     @cached_property
     def can_manage_tenant(self) -> bool:
         # Judged in the personal context: an org a key defaults to must not widen or narrow tenant management.
-        return bool(self.principal and self.principal.in_context(None).can(Capability.TENANT_MANAGE))
+        return bool(self.principal and Capability.TENANT_MANAGE in self.principal.personal_capabilities)
 
     @property
     def identity(self) -> str:

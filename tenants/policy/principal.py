@@ -63,13 +63,15 @@ class Principal:
     def capabilities(self) -> frozenset[str]:
         """Effective capabilities in the current context: the context's role ∩ the key's scope."""
         grant = self._grant()
-        granted = grant.role_capabilities if grant else self.role_capabilities
-        return granted if self.key_scope is None else granted & self.key_scope
+        return self._scoped(grant.role_capabilities if grant else self.role_capabilities)
 
     @property
     def personal_capabilities(self) -> frozenset[str]:
         """What the key may do in the personal context (what it may hand on), whatever context it acts in."""
-        return self.role_capabilities if self.key_scope is None else self.role_capabilities & self.key_scope
+        return self._scoped(self.role_capabilities)
+
+    def _scoped(self, granted: frozenset[str]) -> frozenset[str]:
+        return granted if self.key_scope is None else granted & self.key_scope
 
     @property
     def namespace(self) -> str:

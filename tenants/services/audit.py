@@ -87,37 +87,31 @@ def _insert_sql(connection) -> str:
     return sql
 
 
-def _row(
-    connection,
-    now,
-    *,
-    actor: Actor,
-    target: str,
-    tenant_id=None,
-    outcome: str = AuditOutcome.OK,
-    action: str | None = None,
-    latency_ms: float | None = None,
-    details: dict | None = None,
-) -> tuple:
+def _row(connection, now, **event) -> tuple:
+    values = _values(**event)
     field = AuditEvent._meta.get_field
-    safe_details = {k: v for k, v in (details or {}).items() if k not in _REDACTED_KEYS}
+    tenant_id = values["tenant_id"]
     return (
         field("created_at").get_db_prep_value(now, connection),
-        actor.label[:200],
-        actor.user_id,
+        values["actor"],
+        values["actor_user_id"],
         None if tenant_id is None else field("tenant").get_db_prep_value(tenant_id, connection),
-        action or actor.channel,
-        target[:300],
-        outcome,
-        latency_ms,
-        actor.request_id[:64],
-        field("details").get_db_prep_value(safe_details, connection),
+        values["action"],
+        values["target"],
+        values["outcome"],
+        values["latency_ms"],
+        values["request_id"],
+        field("details").get_db_prep_value(values["details"], connection),
         1,
         None,
     )
 
 
-def _event(
+def _event(**event) -> AuditEvent:
+    return AuditEvent(**_values(**event))
+
+
+def _values(
     *,
     actor: Actor,
     target: str,
@@ -126,16 +120,16 @@ def _event(
     action: str | None = None,
     latency_ms: float | None = None,
     details: dict | None = None,
-) -> AuditEvent:
-    safe_details = {k: v for k, v in (details or {}).items() if k not in _REDACTED_KEYS}
-    return AuditEvent(
-        actor=actor.label[:200],
-        actor_user_id=actor.user_id,
-        tenant_id=tenant_id,
-        action=action or actor.channel,
-        target=target[:300],
-        outcome=outcome,
-        latency_ms=latency_ms,
-        request_id=actor.request_id[:64],
-        details=safe_details,
-    )
+) -> dict:
+    """An audit event's stored values from audit_record's arguments: lengths cut to the columns, secrets left out."""
+    return {
+        "actor": actor.label[:200],
+        "actor_user_id": actor.user_id,
+        "tenant_id": tenant_id,
+        "action": action or actor.channel,
+        "target": target[:300],
+        "outcome": outcome,
+        "latency_ms": latency_ms,
+        "request_id": actor.request_id[:64],
+        "details": {k: v for k, v in (details or {}).items() if k not in _REDACTED_KEYS},
+    }

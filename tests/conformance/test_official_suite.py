@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.e2e.replicas import NGINX, Deployment, Replica, free_port, wait_until_answering
+from tests.e2e.replicas import NGINX, Deployment, Replica, free_port, nginx_file, wait_until_answering
 from tests.mcp.conftest import TEST_REDIS_URL, http_server_factory, mcp_db, server_env  # noqa: F401  (fixtures)
 from tests.mcp.helpers import member_key
 
@@ -127,18 +127,6 @@ NOT_TESTABLE = {
 _PASSING = {"SUCCESS", "INFO"}
 
 GATEWAY_CONF = """\
-daemon off;
-master_process off;
-worker_processes 1;
-pid {work}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/nginx-body;
-    proxy_temp_path {work}/nginx-proxy;
-    fastcgi_temp_path {work}/nginx-fastcgi;
-    uwsgi_temp_path {work}/nginx-uwsgi;
-    scgi_temp_path {work}/nginx-scgi;
     server {{
         listen 127.0.0.1:{port};
         location / {{
@@ -151,9 +139,7 @@ http {{
             proxy_cache off;
             proxy_read_timeout 1h;
         }}
-    }}
-}}
-"""
+    }}"""
 
 
 @pytest.fixture(scope="session")
@@ -181,7 +167,9 @@ class Gateway:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/mcp"
         conf = work / "gateway.conf"
-        conf.write_text(GATEWAY_CONF.format(work=work, port=self.port, upstream=upstream, key=key))
+        conf.write_text(
+            nginx_file(work=work, connections=256, http=GATEWAY_CONF.format(port=self.port, upstream=upstream, key=key))
+        )
         self.log = work / "gateway-error.log"
         self.log.touch()
         self.process = subprocess.Popen(

@@ -18,13 +18,15 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 # The balancer's configuration: sessions go back to the replica named in their id (the others stand by for when it
 # is gone, so the client gets the spec's 404 from a live replica); requests without a session id (initialize,
 # stateless 2026-07-28 calls, the admin and the APIs) go round robin.
-NGINX_CONF = """\
+# nginx run in the foreground from a throwaway directory (its pid, log and temporary files there), around the
+# `http` block's own lines.
+NGINX_FILE = """\
 daemon off;
 master_process off;
 worker_processes 1;
 pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log off;
     client_body_temp_path {work}/nginx-body;
@@ -32,7 +34,16 @@ http {{
     fastcgi_temp_path {work}/nginx-fastcgi;
     uwsgi_temp_path {work}/nginx-uwsgi;
     scgi_temp_path {work}/nginx-scgi;
+{http}
+}}
+"""
 
+
+def nginx_file(*, work: Path, connections: int, http: str) -> str:
+    return NGINX_FILE.format(work=work, connections=connections, http=http)
+
+
+NGINX_CONF = """\
     map $http_mcp_session_id $mcp_replicas {{
         default mcp_any;
 {routes}
@@ -55,9 +66,7 @@ http {{
             proxy_read_timeout 1h;
             proxy_send_timeout 1h;
         }}
-    }}
-}}
-"""
+    }}"""
 
 
 def free_port() -> int:
@@ -74,13 +83,13 @@ def nginx_conf(*, port: int, replicas: dict[str, int], work: Path) -> str:
         standby = [servers[other].replace(" max_fails", " backup max_fails") for other in replicas if other != name]
         lines = "\n".join(f"        {line}" for line in [servers[name], *standby])
         upstreams.append(f"    upstream mcp_{name} {{\n{lines}\n        keepalive 16;\n    }}")
-    return NGINX_CONF.format(
-        work=work,
+    http = NGINX_CONF.format(
         port=port,
         routes=routes,
         any_servers="\n".join(f"        {line}" for line in servers.values()),
         replica_upstreams="\n".join(upstreams),
     )
+    return nginx_file(work=work, connections=4096, http=http)
 
 
 def wait_until_answering(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
