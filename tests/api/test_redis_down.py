@@ -5,22 +5,11 @@ import json
 
 import pytest
 from django.test import Client
-from django.test.utils import override_settings
 
-from tenants.api import ratelimit
 from tests.api.conftest import client_for
-from tests.faults.redis_server import redis_server  # noqa: F401  (fixture)
+from tests.faults.redis_server import redis_rate_limits, redis_server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def redis_rate_limits(redis_server):
-    original = ratelimit._limiter
-    with override_settings(API_RATE_LIMIT_STORAGE_URL=redis_server.url):
-        ratelimit._limiter = None  # built again from the setting on first use
-        yield redis_server
-    ratelimit._limiter = original
 
 
 def _decide(raw):

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.e2e.replicas import NGINX, Deployment, Replica, free_port, nginx_file, wait_until_answering
+from tests.e2e.replicas import NGINX, Deployment, Replica, free_port, nginx_file, stop_process, wait_until_answering
 from tests.mcp.conftest import TEST_REDIS_URL, http_server_factory, mcp_db, server_env  # noqa: F401  (fixtures)
 from tests.mcp.helpers import member_key
 
@@ -182,13 +182,7 @@ class Gateway:
         wait_until_answering(metadata, self.process, self.log)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, signal.SIGQUIT, grace=10)  # nginx's graceful shutdown
 
 
 def run_scenario(node: str, suite: str, scenario: str, url: str, out: Path) -> list[dict]:

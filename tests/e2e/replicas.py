@@ -92,6 +92,17 @@ def nginx_conf(*, port: int, replicas: dict[str, int], work: Path) -> str:
     return nginx_file(work=work, connections=4096, http=http)
 
 
+def stop_process(process: subprocess.Popen, signum: int, *, grace: float) -> None:
+    """Ask a server to stop with `signum`; kill it if it is still running after `grace` seconds."""
+    if process.poll() is None:
+        process.send_signal(signum)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def wait_until_answering(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -131,13 +142,7 @@ class Replica:
         self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, signal.SIGTERM, grace=15)
 
 
 class Nginx:
@@ -159,13 +164,7 @@ class Nginx:
         wait_until_answering(self.url + "/healthz", self.process, self.log)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGQUIT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, signal.SIGQUIT, grace=10)  # nginx's graceful shutdown
 
 
 class Deployment:

@@ -71,3 +71,17 @@ def redis_server():
     server = RedisServer()
     yield server
     server.close()
+
+
+@pytest.fixture
+def redis_rate_limits(redis_server):
+    """The API and OAuth rate limits kept in this throwaway redis-server (which a test can stop and start)."""
+    from django.test.utils import override_settings
+
+    from tenants.api import ratelimit
+
+    original = ratelimit._limiter
+    with override_settings(API_RATE_LIMIT_STORAGE_URL=redis_server.url):
+        ratelimit._limiter = None  # built again from the setting on first use
+        yield redis_server
+    ratelimit._limiter = original

@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlparse
 import anyio
 import httpx2
 import pytest
-from django.test.utils import override_settings
 from django.utils import timezone
 from starlette.applications import Starlette
 
@@ -24,8 +23,7 @@ from oauthserver.services.metadata_documents import (
     fetch_metadata_document,
     metadata_document_client,
 )
-from tenants.api import ratelimit
-from tests.faults.redis_server import redis_server  # noqa: F401  (fixture)
+from tests.faults.redis_server import redis_rate_limits, redis_server  # noqa: F401  (fixtures)
 from tests.oauth.conftest import REDIRECT_URI, authorization_url, pkce_pair
 from tests.oauth.documents import DocumentServer
 
@@ -80,15 +78,6 @@ def test_a_registration_stores_a_bounded_amount_whatever_the_body_holds(settings
     assert len(client.name) <= 200
     stored = len(str(client.metadata)) + len(str(client.redirect_uris))
     assert stored < 3000, stored
-
-
-@pytest.fixture
-def redis_rate_limits(redis_server):
-    original = ratelimit._limiter
-    with override_settings(API_RATE_LIMIT_STORAGE_URL=redis_server.url):
-        ratelimit._limiter = None  # built again from the setting on first use
-        yield redis_server
-    ratelimit._limiter = original
 
 
 def test_registration_answers_503_with_retry_after_while_the_rate_limit_store_is_down(redis_rate_limits):
