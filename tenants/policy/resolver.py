@@ -5,6 +5,7 @@ holds the truth, and the outage is logged once.
 """
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from tenants.policy.errors import ResolutionError, ResolutionFailure
 from tenants.policy.keys import digests_match, is_service_key, key_digest, parse_prefix
 from tenants.policy.metrics import POLICY_CACHE_HIT, POLICY_CACHE_MISS
 from tenants.policy.principal import Context, OrgGrant, Principal
-from tenants.policy.version import policy_version
+from tenants.policy.version import known_policy_version, policy_version
 
 logger = logging.getLogger(__name__)
 
@@ -70,16 +71,44 @@ def resolve_key_digest(prefix: str, digest: str, *, org: str | None = None, vers
         _recent[digest] = snapshot
     else:
         POLICY_CACHE_HIT.inc()
-    _, outcome = snapshot
-    if isinstance(outcome, Rejection):
-        raise ResolutionError(outcome.reason, tenant_id=outcome.tenant_id, key_prefix=prefix)
-    principal: Principal = outcome
-    if not digests_match(principal.key_digest, digest):
-        raise ResolutionError(ResolutionFailure.UNKNOWN)
-    if principal.key_expires_at is not None and principal.key_expires_at <= timezone.now():
-        raise ResolutionError(ResolutionFailure.EXPIRED, tenant_id=principal.tenant_id, key_prefix=prefix)
+    principal = _usable(snapshot[1], prefix, digest)
     _touch_last_used(principal.api_key_id)
     return principal.in_context(org) if org else principal
+
+
+def resolve_known(raw_key: str) -> Principal | ResolutionError | None:
+    """What resolving a raw API key would give, when that is known without any database or cache work (this
+    process resolved the key at the current policy version, and the version is known from the shared file);
+    None when only resolve_api_key can tell. For the event loop, where a database read would need a thread."""
+    version = known_policy_version()
+    if version is None:
+        return None
+    prefix = parse_prefix(raw_key)
+    if prefix is None:
+        return None
+    digest = key_digest(raw_key)
+    snapshot = _recent.get(digest)
+    if snapshot is None or snapshot[0] != version:
+        return None
+    try:
+        principal = _usable(snapshot[1], prefix, digest)
+    except ResolutionError as exc:
+        return exc
+    if _last_used_due(principal.api_key_id):
+        return None  # the resolution that writes it runs where database work may
+    POLICY_CACHE_HIT.inc()
+    return principal
+
+
+def _usable(outcome: "Principal | Rejection", prefix: str, digest: str) -> Principal:
+    """The cached principal, when the key may act now (it is checked on every use, not only when cached)."""
+    if isinstance(outcome, Rejection):
+        raise ResolutionError(outcome.reason, tenant_id=outcome.tenant_id, key_prefix=prefix)
+    if not digests_match(outcome.key_digest, digest):
+        raise ResolutionError(ResolutionFailure.UNKNOWN)
+    if outcome.key_expires_at is not None and outcome.key_expires_at <= timezone.now():
+        raise ResolutionError(ResolutionFailure.EXPIRED, tenant_id=outcome.tenant_id, key_prefix=prefix)
+    return outcome
 
 
 def _shared_snapshot(prefix: str, digest: str, version: int) -> tuple[int, "Principal | Rejection"]:
@@ -197,12 +226,16 @@ def principal_of(membership, key: ApiKey | None = None, *, version: int | None =
     return principal
 
 
+def _last_used_due(api_key_id: str) -> bool:
+    return time.monotonic() - _last_used_written.get(api_key_id, -math.inf) >= settings.API_KEY_LAST_USED_RESOLUTION
+
+
 def _touch_last_used(api_key_id: str) -> None:
     """Write last_used_at at most once per API_KEY_LAST_USED_RESOLUTION seconds per key and process."""
     now = time.monotonic()
     resolution = settings.API_KEY_LAST_USED_RESOLUTION
     with _last_used_lock:
-        if now - _last_used_written.get(api_key_id, -resolution - 1) < resolution:
+        if now - _last_used_written.get(api_key_id, -math.inf) < resolution:
             return
         _last_used_written[api_key_id] = now
     stamp = timezone.now()
