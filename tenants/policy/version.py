@@ -22,8 +22,9 @@ _files: dict[tuple[str, str], VersionFile | None] = {}
 
 def policy_version() -> int:
     """The current version: from the shared file while this process trusts it, else from the database."""
-    connection = connections[PolicyState.objects.db]
-    shared = version_file(connection)
+    db = PolicyState.objects.db
+    connection = connections[db]
+    shared = version_file(db)
     if shared is not None and not connection.in_atomic_block:
         # Inside a transaction only the database can show this transaction's own, uncommitted changes.
         published = shared.trusted()
@@ -37,8 +38,8 @@ def policy_version() -> int:
 
 def known_policy_version() -> int | None:
     """The current version when it is known without any database work (the file, trusted), else None. For the
-    event loop: it never touches a database connection."""
-    shared = version_file(connections[PolicyState.objects.db])
+    event loop: it never touches a database connection (even looking one up costs there)."""
+    shared = version_file(PolicyState.objects.db)
     return shared.trusted() if shared is not None else None
 
 
@@ -103,34 +104,33 @@ async def apolicy_version() -> int:
 def policy_version_bump() -> None:
     if not PolicyState.objects.filter(pk=1).update(version=F("version") + 1):
         PolicyState.objects.get_or_create(pk=1, defaults={"version": 1})
-    connection = connections[PolicyState.objects.db]
-    shared = version_file(connection)
+    shared = version_file(PolicyState.objects.db)
     if shared is not None:
         # Before the change is answered (on_commit runs in the committing thread, right after COMMIT), so the
         # next call in any process on this machine sees it. A bump rolled back publishes nothing.
         transaction.on_commit(lambda: _publish(shared), using=PolicyState.objects.db)
 
 
-def version_file(connection) -> VersionFile | None:
-    key = (settings.POLICY_VERSION_FILE, str(connection.settings_dict["NAME"]))
+def version_file(db: str = "default") -> VersionFile | None:
+    database = settings.DATABASES[db]
+    key = (settings.POLICY_VERSION_FILE, database["ENGINE"], str(database["NAME"]))
     try:
         return _files[key]
     except KeyError:
         pass
-    path = _file_path(settings.POLICY_VERSION_FILE, connection)
+    path = _file_path(*key)
     shared = _files[key] = VersionFile(path) if path is not None else None
     return shared
 
 
-def _file_path(setting: str, connection) -> Path | None:
+def _file_path(setting: str, engine: str, name: str) -> Path | None:
     if setting == "off":
         return None
     if setting != "auto":
         return Path(setting)
     # SQLite: beside the database file, so whatever shares the database shares the file. Other databases can be
     # shared across machines, where a local file would miss another machine's changes: only when configured.
-    name = str(connection.settings_dict["NAME"])
-    if connection.vendor != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+    if not engine.endswith("sqlite3") or not name or name == ":memory:" or name.startswith("file:"):
         return None
     return Path(name).with_name(Path(name).name + "-policy-version")
 

@@ -36,7 +36,7 @@ def member_key():
 
 
 def _shared() -> VersionFile:
-    shared = version_file(connection)
+    shared = version_file()
     assert shared is not None, "SQLite's default is a file beside the database"
     return shared
 
@@ -154,15 +154,12 @@ def test_a_replaced_file_is_followed(file_setting, member_key, long_trust):
         resolve_api_key(raw)
 
 
-def test_the_default_is_beside_sqlite_and_none_for_other_databases(settings):
+def test_the_default_is_beside_sqlite_and_none_for_other_databases():
     from tenants.policy.version import _file_path
 
-    class Fake:
-        def __init__(self, vendor, name):
-            self.vendor, self.settings_dict = vendor, {"NAME": name}
-
-    assert _file_path("auto", Fake("sqlite", "/srv/var/db.sqlite3")) == Path("/srv/var/db.sqlite3-policy-version")
-    assert _file_path("auto", Fake("sqlite", ":memory:")) is None
-    assert _file_path("auto", Fake("postgresql", "controlplane")) is None
-    assert _file_path("/run/cp/version", Fake("postgresql", "controlplane")) == Path("/run/cp/version")
-    assert _file_path("off", Fake("sqlite", "/srv/var/db.sqlite3")) is None
+    sqlite, postgresql = "django.db.backends.sqlite3", "django.db.backends.postgresql"
+    assert _file_path("auto", sqlite, "/srv/var/db.sqlite3") == Path("/srv/var/db.sqlite3-policy-version")
+    assert _file_path("auto", sqlite, ":memory:") is None
+    assert _file_path("auto", postgresql, "controlplane") is None
+    assert _file_path("/run/cp/version", postgresql, "controlplane") == Path("/run/cp/version")
+    assert _file_path("off", sqlite, "/srv/var/db.sqlite3") is None
