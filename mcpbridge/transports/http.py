@@ -28,10 +28,9 @@ from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_k
 from mcpbridge.transports.replicas import prepare_for_replicas
 from mcpbridge.transports.stepup import StepUpChallenge
 from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
-from oauthserver.policy import is_oauth_access_token, oauth_token_holder, resolve_bearer
+from oauthserver.policy import is_oauth_access_token, oauth_token_holder, resolve_bearer, resolve_known_bearer
 from oauthserver.routes import authorization_routes
 from tenants.policy import Principal, ResolutionError
-from tenants.policy.resolver import resolve_known
 from tenants.services import RefusalDoor
 
 logger = logging.getLogger(__name__)
@@ -57,12 +56,12 @@ class ApiKeyTokenVerifier:
 
     async def verify_token(self, token: str) -> AccessToken | None:
         # Resolved against the current policy version on every request: a revocation applies to the next one.
-        # When this process already knows the answer at the current version (API keys, with the shared policy
-        # version file), it is taken here; otherwise one worker-thread hop, whatever the credential.
-        known = None if is_oauth_access_token(token) else resolve_known(token)
+        # When this process already knows the answer at the current version (with the shared policy version
+        # file), it is taken here; otherwise one worker-thread hop, whatever the credential.
+        known = resolve_known_bearer(token, resource=self.resource)
         try:
             if known is not None:
-                resolution, holder = _let_through(known), known.key_prefix
+                resolution, holder = _let_through(known[0]), known[1]
             else:
                 resolution, holder = await to_thread.run_sync(read_on_kept_connection, partial(self._resolve, token))
         except ResolutionError as exc:

@@ -40,6 +40,21 @@ _last_used_lock = threading.Lock()
 # Immutable snapshots only; unknown keys never get here, so callers cannot fill it (and it is cleared when full).
 _recent: dict[str, tuple[int, "Principal | Rejection"]] = {}
 _RECENT_MAX = 10_000
+# Every such per-process copy (the OAuth token records have one too), so forget_recent() drops them all.
+_copies: list[dict] = [_recent]
+
+
+def recent_copy() -> dict:
+    """A new per-process copy of cache entries, dropped with the others by forget_recent()."""
+    copy: dict = {}
+    _copies.append(copy)
+    return copy
+
+
+def remember(copy: dict, digest: str, snapshot: tuple) -> None:
+    if len(copy) >= _RECENT_MAX:
+        copy.clear()
+    copy[digest] = snapshot
 
 
 def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
@@ -66,9 +81,7 @@ def resolve_key_digest(prefix: str, digest: str, *, org: str | None = None, vers
     snapshot = _recent.get(digest)
     if snapshot is None or snapshot[0] != version:
         snapshot = _shared_snapshot(prefix, digest, version)
-        if len(_recent) >= _RECENT_MAX:
-            _recent.clear()
-        _recent[digest] = snapshot
+        remember(_recent, digest, snapshot)
     else:
         POLICY_CACHE_HIT.inc()
     principal = _usable(snapshot[1], prefix, digest)
@@ -86,7 +99,11 @@ def resolve_known(raw_key: str) -> Principal | ResolutionError | None:
     prefix = parse_prefix(raw_key)
     if prefix is None:
         return None
-    digest = key_digest(raw_key)
+    return known_digest(prefix, key_digest(raw_key), version)
+
+
+def known_digest(prefix: str, digest: str, version: int) -> Principal | ResolutionError | None:
+    """resolve_known for a key given by its prefix and digest, at a `version` known to be current."""
     snapshot = _recent.get(digest)
     if snapshot is None or snapshot[0] != version:
         return None
@@ -125,7 +142,8 @@ def _shared_snapshot(prefix: str, digest: str, version: int) -> tuple[int, "Prin
 
 def forget_recent() -> None:
     """Drop this process's copies (the shared cache is cleared apart, with cache.clear())."""
-    _recent.clear()
+    for copy in _copies:
+        copy.clear()
 
 
 def _cache_get(cache_key: str):

@@ -109,3 +109,32 @@ def test_an_oauth_token_costs_one_hop_and_is_held_by_its_client_and_member(mcp_d
 def test_unknown_keys_still_get_no_token(mcp_db, hops):
     _, _, raw = member_key("user")
     assert _verify(ApiKeyTokenVerifier(resource=RESOURCE), raw[:-4] + "xxxx", 1) == [None]
+
+
+def test_an_oauth_token_costs_one_hop_the_first_time_and_none_while_policy_is_unchanged(mcp_db, hops):
+    membership, key, _ = member_key("user")
+    tokens = oauth_tokens(membership)
+    verified = _verify(ApiKeyTokenVerifier(resource=RESOURCE), tokens.access_token, 3)
+    assert len({access.client_id for access in verified}) == 1
+    assert all(access._resolution.oauth_client and access._resolution.tenant_id == str(membership.tenant_id) for access in verified)
+    assert len(hops) == 1
+
+
+def test_a_revoked_oauth_token_is_refused_on_the_next_request(mcp_db, hops):
+    from oauthserver.models import OAuthToken
+    from oauthserver.services.tokens import token_revoke
+    from tenants.policy.keys import key_digest
+
+    membership, _, _ = member_key("user")
+    tokens = oauth_tokens(membership)
+    verifier = ApiKeyTokenVerifier(resource=RESOURCE)
+    assert None not in _verify(verifier, tokens.access_token, 2)
+    token_revoke(token_pk=OAuthToken.objects.get(digest=key_digest(tokens.access_token)).pk)
+    assert _verify(verifier, tokens.access_token, 1) == [None]
+
+
+def test_an_oauth_token_for_another_resource_is_refused_from_memory_too(mcp_db, hops):
+    membership, _, _ = member_key("user")
+    tokens = oauth_tokens(membership)
+    assert None not in _verify(ApiKeyTokenVerifier(resource=RESOURCE), tokens.access_token, 1)
+    assert _verify(ApiKeyTokenVerifier(resource=RESOURCE + "/other"), tokens.access_token, 2) == [None, None]
