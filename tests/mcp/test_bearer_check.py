@@ -122,14 +122,20 @@ def test_an_oauth_token_costs_one_hop_the_first_time_and_none_while_policy_is_un
 
 def test_a_revoked_oauth_token_is_refused_on_the_next_request(mcp_db, hops):
     from oauthserver.models import OAuthToken
-    from oauthserver.services.tokens import token_revoke
+    from oauthserver.services.tokens import refresh_token_rotate, token_revoke
     from tenants.policy.keys import key_digest
 
     membership, _, _ = member_key("user")
     tokens = oauth_tokens(membership)
     verifier = ApiKeyTokenVerifier(resource=RESOURCE)
     assert None not in _verify(verifier, tokens.access_token, 2)
-    token_revoke(token_pk=OAuthToken.objects.get(digest=key_digest(tokens.access_token)).pk)
+    first = OAuthToken.objects.get(digest=key_digest(tokens.access_token))
+    # A second access token of the same grant, used after the revocation, brings the grant's key up to date in
+    # this process: the revoked token's own record must still be read again.
+    refresh = OAuthToken.objects.get(digest=key_digest(tokens.refresh_token))
+    second = refresh_token_rotate(token_pk=refresh.pk, scopes=list(first.scopes))
+    token_revoke(token_pk=first.pk)
+    assert None not in _verify(verifier, second.access_token, 1)
     assert _verify(verifier, tokens.access_token, 1) == [None]
 
 
