@@ -14,10 +14,13 @@ from django.utils import timezone
 from oauthserver.models import OAuthToken
 from tenants.policy import Principal, ResolutionError, ResolutionFailure
 from tenants.policy.keys import OAUTH_ACCESS_TOKEN_MARK, key_digest, parse_prefix
-from tenants.policy.resolver import resolve_api_key, resolve_key_digest
-from tenants.policy.version import policy_version
+from tenants.policy.resolver import known_digest, recent_copy, remember, resolve_api_key, resolve_key_digest, resolve_known
+from tenants.policy.version import known_policy_version, policy_version
 
 _CACHE_PREFIX = "policy:oauth:"
+# This process's copies of the token records it used last, checked against the policy version as the
+# resolver's own copies are (a revocation moves the version).
+_recent_tokens: dict[str, tuple[int, "TokenRecord"]] = recent_copy()
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,38 @@ def resolve_oauth_token(raw_token: str, *, resource: str | None = None) -> Princ
     """Raise ResolutionError for unknown, revoked and expired tokens, tokens bound to another resource than
     `resource`, and everything resolving the grant's key refuses (membership gone, tenant suspended...)."""
     prefix, record, version = _record(raw_token)
+    _check(prefix, record, resource)
+    # The version the token was checked at: one read per call for the token and its key alike.
+    principal = resolve_key_digest(record.key_prefix, record.key_digest, version=version)
+    return _as_token(principal, record)
+
+
+def resolve_known_bearer(raw: str, *, resource: str | None = None) -> tuple[Principal | ResolutionError, str] | None:
+    """What resolve_bearer would give and who holds the credential, when this process knows it without any
+    database or cache work (tenants.policy.resolver.resolve_known); else None."""
+    if not is_oauth_access_token(raw):
+        known = resolve_known(raw)
+        return None if known is None else (known, known.key_prefix)
+    version = known_policy_version()
+    prefix = parse_prefix(raw, OAUTH_ACCESS_TOKEN_MARK)
+    if version is None or prefix is None:
+        return None
+    snapshot = _recent_tokens.get(key_digest(raw))
+    if snapshot is None or snapshot[0] != version:
+        return None
+    record = snapshot[1]
+    holder = _holder(record)
+    try:
+        _check(prefix, record, resource)
+    except ResolutionError as exc:
+        return exc, holder
+    known = known_digest(record.key_prefix, record.key_digest, version)
+    if known is None or isinstance(known, ResolutionError):
+        return None if known is None else (known, holder)
+    return _as_token(known, record), holder
+
+
+def _check(prefix: str, record: TokenRecord, resource: str | None) -> None:
     if record.revoked:
         raise ResolutionError(ResolutionFailure.REVOKED, tenant_id=record.tenant_id, key_prefix=prefix)
     if record.expires_at <= timezone.now():
@@ -48,9 +83,14 @@ def resolve_oauth_token(raw_token: str, *, resource: str | None = None) -> Princ
     if resource is not None and record.resource != resource:
         # Minted for another resource server: not ours to honour (RFC 8707).
         raise ResolutionError(ResolutionFailure.UNKNOWN)
-    # The version the token was checked at: one read per call for the token and its key alike.
-    principal = resolve_key_digest(record.key_prefix, record.key_digest, version=version)
+
+
+def _as_token(principal: Principal, record: TokenRecord) -> Principal:
     return replace(principal, key_scope=record.scopes, oauth_client=record.client_id)
+
+
+def _holder(record: TokenRecord) -> str:
+    return f"{record.client_id} {record.membership_id}"
 
 
 def resolve_bearer(raw: str, *, resource: str | None = None) -> Principal:
@@ -67,7 +107,7 @@ def oauth_token_holder(raw_token: str) -> str | None:
         _, record, _ = _record(raw_token)
     except ResolutionError:
         return None
-    return f"{record.client_id} {record.membership_id}"
+    return _holder(record)
 
 
 def _record(raw_token: str) -> tuple[str, TokenRecord, int]:
@@ -76,11 +116,14 @@ def _record(raw_token: str) -> tuple[str, TokenRecord, int]:
         raise ResolutionError(ResolutionFailure.MALFORMED)
     digest = key_digest(raw_token)
     version = policy_version()
-    cache_key = _CACHE_PREFIX + digest
-    snapshot = cache.get(cache_key)
+    snapshot = _recent_tokens.get(digest)
     if snapshot is None or snapshot[0] != version:
-        snapshot = (version, _load(digest))
-        cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
+        cache_key = _CACHE_PREFIX + digest
+        snapshot = cache.get(cache_key)
+        if snapshot is None or snapshot[0] != version:
+            snapshot = (version, _load(digest))
+            cache.set(cache_key, snapshot, settings.POLICY_CACHE_TIMEOUT)
+        remember(_recent_tokens, digest, snapshot)
     return prefix, snapshot[1], version
 
 

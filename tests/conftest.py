@@ -5,12 +5,15 @@ from django.core.cache import cache
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     from tenants.policy.resolver import forget_recent
+    from tenants.policy.version import forget_version_files
 
     cache.clear()
     forget_recent()
+    forget_version_files()
     yield
     cache.clear()
     forget_recent()
+    forget_version_files()
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ BAD_VALUES = {
     "EVENTS_OUTBOX_BACKOFF_MAX": "0",
     "EVENTS_OUTBOX_LEASE_SECONDS": "inf",
     "POLICY_CACHE_TIMEOUT": "forever",
+    "POLICY_VERSION_FILE": "var/policy-version",
     "API_KEY_LAST_USED_RESOLUTION": "²",
     "MCP_CONCURRENCY_LEASE_SECONDS": "0",
     "DATAPLANE_DOWNLOAD_BASE_URL": "https://dl.example.com/files",

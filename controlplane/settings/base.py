@@ -132,6 +132,13 @@ API_KEY_HMAC_KEY = persistent_secret("API_KEY_HMAC_KEY", "api_key_hmac_key")
 # Seconds between writes of an API key's last-used time (one write per call would dominate the hot path).
 API_KEY_LAST_USED_RESOLUTION = read_int("API_KEY_LAST_USED_RESOLUTION", 60, example="60")
 POLICY_CACHE_TIMEOUT = read_int("POLICY_CACHE_TIMEOUT", 300, example="300")
+# Where every process on this machine learns of a policy change without a database read (tenants.policy.
+# version_file): "auto" (beside the SQLite database; none with PostgreSQL, whose processes may span machines),
+# "off", or an absolute path that every process (admin, APIs, runmcp) shares.
+POLICY_VERSION_FILE = read_str(
+    "POLICY_VERSION_FILE", "auto", pattern=r"auto|off|/.*[^/]", what='"auto", "off" or an absolute path',
+    example="/srv/controlplane/var/policy-version",
+)
 
 # Logs go to stderr only (stdout is the MCP protocol channel under `runmcp`); LOG_FORMAT=json writes one JSON
 # object a line with request id, tenant and tool.

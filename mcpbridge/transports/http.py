@@ -28,7 +28,7 @@ from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_k
 from mcpbridge.transports.replicas import prepare_for_replicas
 from mcpbridge.transports.stepup import StepUpChallenge
 from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
-from oauthserver.policy import is_oauth_access_token, oauth_token_holder, resolve_bearer
+from oauthserver.policy import is_oauth_access_token, oauth_token_holder, resolve_bearer, resolve_known_bearer
 from oauthserver.routes import authorization_routes
 from tenants.policy import Principal, ResolutionError
 from tenants.services import RefusalDoor
@@ -56,9 +56,14 @@ class ApiKeyTokenVerifier:
 
     async def verify_token(self, token: str) -> AccessToken | None:
         # Resolved against the current policy version on every request: a revocation applies to the next one.
-        # One worker-thread hop per request, whatever the credential (each hop is a thread wake-up both ways).
+        # When this process already knows the answer at the current version (with the shared policy version
+        # file), it is taken here; otherwise one worker-thread hop, whatever the credential.
+        known = resolve_known_bearer(token, resource=self.resource)
         try:
-            resolution, holder = await to_thread.run_sync(read_on_kept_connection, partial(self._resolve, token))
+            if known is not None:
+                resolution, holder = _let_through(known[0]), known[1]
+            else:
+                resolution, holder = await to_thread.run_sync(read_on_kept_connection, partial(self._resolve, token))
         except ResolutionError as exc:
             note_refused_key(exc)
             return None
@@ -71,15 +76,20 @@ class ApiKeyTokenVerifier:
         try:
             resolution = resolve_bearer(token, resource=self.resource)
         except ResolutionError as exc:
-            if not exc.is_tenant_error:
-                raise
-            resolution = exc
+            resolution = _let_through(exc)
         # The same identity whatever the key's state, so a session keeps one owner when its tenant is suspended;
         # for OAuth the client and the person, so a session survives a refresh or a step-up.
         holder = resolution.key_prefix
         if is_oauth_access_token(token):
             holder = oauth_token_holder(token) or holder
         return resolution, holder
+
+
+def _let_through(resolution: Principal | ResolutionError) -> Principal | ResolutionError:
+    """A tenant error is the pipeline's to answer (-32002 with its reason); any other refusal is a 401."""
+    if isinstance(resolution, ResolutionError) and not resolution.is_tenant_error:
+        raise resolution
+    return resolution
 
 
 def bearer_key(_ctx) -> str | None:

@@ -5,6 +5,7 @@ holds the truth, and the outage is logged once.
 """
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from tenants.policy.errors import ResolutionError, ResolutionFailure
 from tenants.policy.keys import digests_match, is_service_key, key_digest, parse_prefix
 from tenants.policy.metrics import POLICY_CACHE_HIT, POLICY_CACHE_MISS
 from tenants.policy.principal import Context, OrgGrant, Principal
-from tenants.policy.version import policy_version
+from tenants.policy.version import known_policy_version, policy_version
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,21 @@ _last_used_lock = threading.Lock()
 # Immutable snapshots only; unknown keys never get here, so callers cannot fill it (and it is cleared when full).
 _recent: dict[str, tuple[int, "Principal | Rejection"]] = {}
 _RECENT_MAX = 10_000
+# Every such per-process copy (the OAuth token records have one too), so forget_recent() drops them all.
+_copies: list[dict] = [_recent]
+
+
+def recent_copy() -> dict:
+    """A new per-process copy of cache entries, dropped with the others by forget_recent()."""
+    copy: dict = {}
+    _copies.append(copy)
+    return copy
+
+
+def remember(copy: dict, digest: str, snapshot: tuple) -> None:
+    if len(copy) >= _RECENT_MAX:
+        copy.clear()
+    copy[digest] = snapshot
 
 
 def resolve_api_key(raw_key: str, *, org: str | None = None) -> Principal:
@@ -65,21 +81,51 @@ def resolve_key_digest(prefix: str, digest: str, *, org: str | None = None, vers
     snapshot = _recent.get(digest)
     if snapshot is None or snapshot[0] != version:
         snapshot = _shared_snapshot(prefix, digest, version)
-        if len(_recent) >= _RECENT_MAX:
-            _recent.clear()
-        _recent[digest] = snapshot
+        remember(_recent, digest, snapshot)
     else:
         POLICY_CACHE_HIT.inc()
-    _, outcome = snapshot
-    if isinstance(outcome, Rejection):
-        raise ResolutionError(outcome.reason, tenant_id=outcome.tenant_id, key_prefix=prefix)
-    principal: Principal = outcome
-    if not digests_match(principal.key_digest, digest):
-        raise ResolutionError(ResolutionFailure.UNKNOWN)
-    if principal.key_expires_at is not None and principal.key_expires_at <= timezone.now():
-        raise ResolutionError(ResolutionFailure.EXPIRED, tenant_id=principal.tenant_id, key_prefix=prefix)
+    principal = _usable(snapshot[1], prefix, digest)
     _touch_last_used(principal.api_key_id)
     return principal.in_context(org) if org else principal
+
+
+def resolve_known(raw_key: str) -> Principal | ResolutionError | None:
+    """What resolving a raw API key would give, when that is known without any database or cache work (this
+    process resolved the key at the current policy version, and the version is known from the shared file);
+    None when only resolve_api_key can tell. For the event loop, where a database read would need a thread."""
+    version = known_policy_version()
+    if version is None:
+        return None
+    prefix = parse_prefix(raw_key)
+    if prefix is None:
+        return None
+    return known_digest(prefix, key_digest(raw_key), version)
+
+
+def known_digest(prefix: str, digest: str, version: int) -> Principal | ResolutionError | None:
+    """resolve_known for a key given by its prefix and digest, at a `version` known to be current."""
+    snapshot = _recent.get(digest)
+    if snapshot is None or snapshot[0] != version:
+        return None
+    try:
+        principal = _usable(snapshot[1], prefix, digest)
+    except ResolutionError as exc:
+        return exc
+    if _last_used_due(principal.api_key_id):
+        return None  # the resolution that writes it runs where database work may
+    POLICY_CACHE_HIT.inc()
+    return principal
+
+
+def _usable(outcome: "Principal | Rejection", prefix: str, digest: str) -> Principal:
+    """The cached principal, when the key may act now (it is checked on every use, not only when cached)."""
+    if isinstance(outcome, Rejection):
+        raise ResolutionError(outcome.reason, tenant_id=outcome.tenant_id, key_prefix=prefix)
+    if not digests_match(outcome.key_digest, digest):
+        raise ResolutionError(ResolutionFailure.UNKNOWN)
+    if outcome.key_expires_at is not None and outcome.key_expires_at <= timezone.now():
+        raise ResolutionError(ResolutionFailure.EXPIRED, tenant_id=outcome.tenant_id, key_prefix=prefix)
+    return outcome
 
 
 def _shared_snapshot(prefix: str, digest: str, version: int) -> tuple[int, "Principal | Rejection"]:
@@ -96,7 +142,8 @@ def _shared_snapshot(prefix: str, digest: str, version: int) -> tuple[int, "Prin
 
 def forget_recent() -> None:
     """Drop this process's copies (the shared cache is cleared apart, with cache.clear())."""
-    _recent.clear()
+    for copy in _copies:
+        copy.clear()
 
 
 def _cache_get(cache_key: str):
@@ -197,12 +244,16 @@ def principal_of(membership, key: ApiKey | None = None, *, version: int | None =
     return principal
 
 
+def _last_used_due(api_key_id: str) -> bool:
+    return time.monotonic() - _last_used_written.get(api_key_id, -math.inf) >= settings.API_KEY_LAST_USED_RESOLUTION
+
+
 def _touch_last_used(api_key_id: str) -> None:
     """Write last_used_at at most once per API_KEY_LAST_USED_RESOLUTION seconds per key and process."""
     now = time.monotonic()
     resolution = settings.API_KEY_LAST_USED_RESOLUTION
     with _last_used_lock:
-        if now - _last_used_written.get(api_key_id, -resolution - 1) < resolution:
+        if now - _last_used_written.get(api_key_id, -math.inf) < resolution:
             return
         _last_used_written[api_key_id] = now
     stamp = timezone.now()

@@ -11,8 +11,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def kept_connection():
-    """This thread's connection configured as a serving process keeps it (controlplane.database.keep_connections)."""
+def kept_connection(settings):
+    """This thread's connection configured as a serving process keeps it (controlplane.database.keep_connections),
+    reading the version from the database on every call (no shared version file: PostgreSQL's default)."""
+    settings.POLICY_VERSION_FILE = "off"
     saved = {key: connection.settings_dict[key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}
     connection.close()
     connection.settings_dict.update(CONN_MAX_AGE=300, CONN_HEALTH_CHECKS=True)
