@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, PositiveBigIntegerField, Value, When
 from django.utils import timezone
 
 from mcpbridge.models import McpSession
@@ -186,13 +186,15 @@ class SessionRegistry:
             self._live.pop(live.record_id, None)
 
     def flush(self) -> None:
-        """Write request counts and last-seen times of live sessions."""
+        """Write request counts and last-seen times of live sessions: one UPDATE for every session that had
+        requests since the last flush (per _FLUSH_BATCH of them), not one per session."""
+        seen = []
         for live in self.live():
             count, live.unflushed_requests = live.unflushed_requests, 0
             if count:
-                McpSession.objects.filter(pk=live.record_id).update(
-                    request_count=F("request_count") + count, last_seen_at=live.last_seen_at
-                )
+                seen.append((live.record_id, count, live.last_seen_at))
+        for start in range(0, len(seen), _FLUSH_BATCH):
+            _add_requests(seen[start : start + _FLUSH_BATCH])
 
     def end(self, live: LiveSession, reason: str, why: str = "") -> None:
         """End a session of this process: its last requests are counted, the end recorded and audited."""
@@ -238,6 +240,23 @@ class SessionRegistry:
         lives = self.live()
         if lives:
             self._end_rows([live.record_id for live in lives], reason, reason)
+
+
+# Sessions written by one UPDATE: each costs four parameters, well under every database's limit per statement.
+_FLUSH_BATCH = 500
+
+
+def _add_requests(seen: list[tuple[str, int, datetime]]) -> None:
+    """Add each session's new requests to its count and set its last-seen time, in one statement."""
+    if len(seen) == 1:
+        ((pk, count, last_seen_at),) = seen
+        McpSession.objects.filter(pk=pk).update(request_count=F("request_count") + count, last_seen_at=last_seen_at)
+        return
+    McpSession.objects.filter(pk__in=[pk for pk, _, _ in seen]).update(
+        request_count=F("request_count")
+        + Case(*(When(pk=pk, then=Value(count)) for pk, count, _ in seen), output_field=PositiveBigIntegerField()),
+        last_seen_at=Case(*(When(pk=pk, then=Value(at)) for pk, _, at in seen), output_field=DateTimeField()),
+    )
 
 
 def _open_sessions(tenant_id: str, idle_seconds: int):
