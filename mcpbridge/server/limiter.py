@@ -14,6 +14,7 @@ mutually hostile tenants. The failure is logged once per outage. A release that 
 call: the call's work is done (and may have committed); its lease lapses at its deadline.
 """
 
+import itertools
 import math
 import threading
 import time
@@ -85,7 +86,7 @@ class Limiter:
         maximum = principal.limits[Limit.MAX_CONCURRENT_REQUESTS]
         if maximum <= 0:
             raise limit_exceeded(Limit.MAX_CONCURRENT_REQUESTS, 1, maximum)
-        owner = uuid.uuid4().hex
+        owner = self._gate.new_owner()
         if not self._store(lambda: self._gate.acquire(principal.tenant_id, owner, maximum)):
             raise rate_limited(Limit.MAX_CONCURRENT_REQUESTS, _CONCURRENCY_RETRY_MS, maximum)
         try:
@@ -102,7 +103,10 @@ class Limiter:
         # bounded by one such call per window. Telling it to retry would be a lie; refusing it would make
         # values the plan allows impossible to store.
         cost = min(max(1, cost), maximum)
-        wait = self._store(lambda: self._windows.hit(limit, principal.tenant_id, maximum, seconds, cost))
+        if self._outage is None:  # process memory: nothing to fail
+            wait = self._windows.hit(limit, principal.tenant_id, maximum, seconds, cost)
+        else:
+            wait = self._store(lambda: self._windows.hit(limit, principal.tenant_id, maximum, seconds, cost))
         if wait is not None:
             raise rate_limited(limit, max(1, math.ceil(wait * 1000)), maximum)
 
@@ -177,6 +181,11 @@ class LocalConcurrencyGate:
         self._lease_seconds = lease_seconds
         self._lock = threading.Lock()
         self._leases: dict[str, dict[str, float]] = {}
+        self._owners = itertools.count()
+
+    def new_owner(self) -> str:
+        """A lease owner id, unique within this process (which is all that holds these leases)."""
+        return str(next(self._owners))
 
     def acquire(self, tenant_id: str, owner: str, maximum: int) -> bool:
         now = time.monotonic()
@@ -238,6 +247,11 @@ class RedisConcurrencyGate:
     @staticmethod
     def key(tenant_id: str) -> str:
         return f"mcp:leases:{tenant_id}"
+
+    @staticmethod
+    def new_owner() -> str:
+        """A lease owner id unique across every process sharing the Redis."""
+        return uuid.uuid4().hex
 
     def acquire(self, tenant_id: str, owner: str, maximum: int) -> bool:
         return bool(self._acquire(keys=[self.key(tenant_id)], args=[maximum, self._lease_ms, owner]))
