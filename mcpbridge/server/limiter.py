@@ -21,7 +21,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import TypeVar
 
 import redis
@@ -81,18 +80,9 @@ class Limiter:
         for capacity in tool.capacity:
             self._hit(capacity.limit, capacity.seconds, principal, int(capacity.units(args)))
 
-    @contextmanager
-    def concurrency(self, principal: Principal):
-        maximum = principal.limits[Limit.MAX_CONCURRENT_REQUESTS]
-        if maximum <= 0:
-            raise limit_exceeded(Limit.MAX_CONCURRENT_REQUESTS, 1, maximum)
-        owner = self._gate.new_owner()
-        if not self._store(lambda: self._gate.acquire(principal.tenant_id, owner, maximum)):
-            raise rate_limited(Limit.MAX_CONCURRENT_REQUESTS, _CONCURRENCY_RETRY_MS, maximum)
-        try:
-            yield
-        finally:
-            self._release(principal.tenant_id, owner)
+    def concurrency(self, principal: Principal) -> "Slot":
+        """Holds one of the tenant's concurrent-call slots for a `with` block; refuses when none is free."""
+        return Slot(self, principal)
 
     def _hit(self, limit: str, seconds: int, principal: Principal, cost: int) -> None:
         maximum = principal.limits[limit]
@@ -133,6 +123,29 @@ class Limiter:
             self._outage.failed(exc)
         else:
             self._outage.succeeded(started)
+
+
+class Slot:
+    """A concurrent-call slot of a tenant, held from __enter__ to __exit__ (a class, not a generator context
+    manager: every governed call takes one)."""
+
+    __slots__ = ("_limiter", "_principal", "_owner")
+
+    def __init__(self, limiter: Limiter, principal: Principal):
+        self._limiter, self._principal = limiter, principal
+
+    def __enter__(self) -> None:
+        limiter, principal = self._limiter, self._principal
+        maximum = principal.limits[Limit.MAX_CONCURRENT_REQUESTS]
+        if maximum <= 0:
+            raise limit_exceeded(Limit.MAX_CONCURRENT_REQUESTS, 1, maximum)
+        owner = limiter._gate.new_owner()
+        if not limiter._store(lambda: limiter._gate.acquire(principal.tenant_id, owner, maximum)):
+            raise rate_limited(Limit.MAX_CONCURRENT_REQUESTS, _CONCURRENCY_RETRY_MS, maximum)
+        self._owner = owner
+
+    def __exit__(self, *exc_info) -> None:
+        self._limiter._release(self._principal.tenant_id, self._owner)
 
 
 class LocalWindows:
