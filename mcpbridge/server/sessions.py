@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, DateTimeField, F, PositiveBigIntegerField, Value, When
+from django.db import connections, router, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from mcpbridge.models import McpSession
@@ -247,16 +247,28 @@ _FLUSH_BATCH = 500
 
 
 def _add_requests(seen: list[tuple[str, int, datetime]]) -> None:
-    """Add each session's new requests to its count and set its last-seen time, in one statement."""
-    if len(seen) == 1:
-        ((pk, count, last_seen_at),) = seen
-        McpSession.objects.filter(pk=pk).update(request_count=F("request_count") + count, last_seen_at=last_seen_at)
-        return
-    McpSession.objects.filter(pk__in=[pk for pk, _, _ in seen]).update(
-        request_count=F("request_count")
-        + Case(*(When(pk=pk, then=Value(count)) for pk, count, _ in seen), output_field=PositiveBigIntegerField()),
-        last_seen_at=Case(*(When(pk=pk, then=Value(at)) for pk, _, at in seen), output_field=DateTimeField()),
-    )
+    """Add each session's new requests to its count and set its last-seen time, in one statement (plain SQL:
+    compiling the equivalent queryset of CASE expressions cost ten times the statement for 32 sessions)."""
+    connection = connections[router.db_for_write(McpSession)]
+    meta = McpSession._meta
+    quote = connection.ops.quote_name
+    pk, count_column, seen_column = (quote(meta.get_field(name).column) for name in ("id", "request_count", "last_seen_at"))
+    ids = [meta.pk.get_db_prep_value(record_id, connection) for record_id, _, _ in seen]
+    last_seen = meta.get_field("last_seen_at")
+    counts = [value for record_id, (_, count, _) in zip(ids, seen, strict=True) for value in (record_id, count)]
+    times = [
+        value
+        for record_id, (_, _, at) in zip(ids, seen, strict=True)
+        for value in (record_id, last_seen.get_db_prep_value(at, connection))
+    ]
+    whens = " ".join(["WHEN %s THEN %s"] * len(seen))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {count_column} = {count_column} + (CASE {pk} {whens} ELSE 0 END), "
+            f"{seen_column} = (CASE {pk} {whens} ELSE {seen_column} END) "
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})",
+            [*counts, *times, *ids],
+        )
 
 
 def _open_sessions(tenant_id: str, idle_seconds: int):
