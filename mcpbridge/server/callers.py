@@ -105,7 +105,9 @@ class ContextStore:
 
     def set(self, principal: Principal, org_id: str | None) -> None:
         try:
-            _store().set(_CONTEXT_KEY.format(principal.api_key_id), org_id or _PERSONAL, settings.MCP_SESSION_IDLE_SECONDS)
+            _store().set(
+                _CONTEXT_KEY.format(principal.api_key_id), org_id or _PERSONAL, settings.MCP_SESSION_IDLE_SECONDS
+            )
         except STORE_ERRORS as exc:
             cache_outage().failed(exc)
             raise context_unavailable() from None

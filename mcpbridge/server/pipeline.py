@@ -139,7 +139,8 @@ class Pipeline:
         with call_context(request_id=str(caller.request_id), tool=name):
             try:
                 with stage("authenticate"):
-                    principal = self.contexts.apply(authenticate(caller.raw_key, caller.resolved), strict=strict_context)
+                    principal = authenticate(caller.raw_key, caller.resolved)
+                    principal = self.contexts.apply(principal, strict=strict_context)
                 set_tenant(principal.tenant_id)
                 with stage("authorize"):
                     tool = self.registry.find_visible(principal, name)

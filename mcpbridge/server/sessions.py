@@ -252,7 +252,9 @@ def _add_requests(seen: list[tuple[str, int, datetime]]) -> None:
     connection = connections[router.db_for_write(McpSession)]
     meta = McpSession._meta
     quote = connection.ops.quote_name
-    pk, count_column, seen_column = (quote(meta.get_field(name).column) for name in ("id", "request_count", "last_seen_at"))
+    pk, count_column, seen_column = (
+        quote(meta.get_field(name).column) for name in ("id", "request_count", "last_seen_at")
+    )
     ids = [meta.pk.get_db_prep_value(record_id, connection) for record_id, _, _ in seen]
     last_seen = meta.get_field("last_seen_at")
     counts = [value for record_id, (_, count, _) in zip(ids, seen, strict=True) for value in (record_id, count)]

@@ -65,7 +65,12 @@ def kv_set_check(*, principal, key: str, value: str, ttl_seconds: int | None = N
 
 
 def kv_set(
-    *, principal, key: str, value: str, ttl_seconds: int | None = None, checked: tuple[str, int, int | None] | None = None
+    *,
+    principal,
+    key: str,
+    value: str,
+    ttl_seconds: int | None = None,
+    checked: tuple[str, int, int | None] | None = None,
 ) -> dict:
     """`checked`: what kv_set_check returned for these same arguments earlier in this call (the pipeline's
     precheck), so the checks do not run twice; without it they run here."""
