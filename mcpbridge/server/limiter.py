@@ -14,13 +14,13 @@ mutually hostile tenants. The failure is logged once per outage. A release that 
 call: the call's work is done (and may have committed); its lease lapses at its deadline.
 """
 
+import itertools
 import math
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from contextlib import contextmanager
 from typing import TypeVar
 
 import redis
@@ -80,18 +80,9 @@ class Limiter:
         for capacity in tool.capacity:
             self._hit(capacity.limit, capacity.seconds, principal, int(capacity.units(args)))
 
-    @contextmanager
-    def concurrency(self, principal: Principal):
-        maximum = principal.limits[Limit.MAX_CONCURRENT_REQUESTS]
-        if maximum <= 0:
-            raise limit_exceeded(Limit.MAX_CONCURRENT_REQUESTS, 1, maximum)
-        owner = uuid.uuid4().hex
-        if not self._store(lambda: self._gate.acquire(principal.tenant_id, owner, maximum)):
-            raise rate_limited(Limit.MAX_CONCURRENT_REQUESTS, _CONCURRENCY_RETRY_MS, maximum)
-        try:
-            yield
-        finally:
-            self._release(principal.tenant_id, owner)
+    def concurrency(self, principal: Principal) -> "Slot":
+        """Holds one of the tenant's concurrent-call slots for a `with` block; refuses when none is free."""
+        return Slot(self, principal)
 
     def _hit(self, limit: str, seconds: int, principal: Principal, cost: int) -> None:
         maximum = principal.limits[limit]
@@ -102,7 +93,10 @@ class Limiter:
         # bounded by one such call per window. Telling it to retry would be a lie; refusing it would make
         # values the plan allows impossible to store.
         cost = min(max(1, cost), maximum)
-        wait = self._store(lambda: self._windows.hit(limit, principal.tenant_id, maximum, seconds, cost))
+        if self._outage is None:  # process memory: nothing to fail
+            wait = self._windows.hit(limit, principal.tenant_id, maximum, seconds, cost)
+        else:
+            wait = self._store(lambda: self._windows.hit(limit, principal.tenant_id, maximum, seconds, cost))
         if wait is not None:
             raise rate_limited(limit, max(1, math.ceil(wait * 1000)), maximum)
 
@@ -129,6 +123,29 @@ class Limiter:
             self._outage.failed(exc)
         else:
             self._outage.succeeded(started)
+
+
+class Slot:
+    """A concurrent-call slot of a tenant, held from __enter__ to __exit__ (a class, not a generator context
+    manager: every governed call takes one)."""
+
+    __slots__ = ("_limiter", "_principal", "_owner")
+
+    def __init__(self, limiter: Limiter, principal: Principal):
+        self._limiter, self._principal = limiter, principal
+
+    def __enter__(self) -> None:
+        limiter, principal = self._limiter, self._principal
+        maximum = principal.limits[Limit.MAX_CONCURRENT_REQUESTS]
+        if maximum <= 0:
+            raise limit_exceeded(Limit.MAX_CONCURRENT_REQUESTS, 1, maximum)
+        owner = limiter._gate.new_owner()
+        if not limiter._store(lambda: limiter._gate.acquire(principal.tenant_id, owner, maximum)):
+            raise rate_limited(Limit.MAX_CONCURRENT_REQUESTS, _CONCURRENCY_RETRY_MS, maximum)
+        self._owner = owner
+
+    def __exit__(self, *exc_info) -> None:
+        self._limiter._release(self._principal.tenant_id, self._owner)
 
 
 class LocalWindows:
@@ -177,6 +194,11 @@ class LocalConcurrencyGate:
         self._lease_seconds = lease_seconds
         self._lock = threading.Lock()
         self._leases: dict[str, dict[str, float]] = {}
+        self._owners = itertools.count()
+
+    def new_owner(self) -> str:
+        """A lease owner id, unique within this process (which is all that holds these leases)."""
+        return str(next(self._owners))
 
     def acquire(self, tenant_id: str, owner: str, maximum: int) -> bool:
         now = time.monotonic()
@@ -238,6 +260,11 @@ class RedisConcurrencyGate:
     @staticmethod
     def key(tenant_id: str) -> str:
         return f"mcp:leases:{tenant_id}"
+
+    @staticmethod
+    def new_owner() -> str:
+        """A lease owner id unique across every process sharing the Redis."""
+        return uuid.uuid4().hex
 
     def acquire(self, tenant_id: str, owner: str, maximum: int) -> bool:
         return bool(self._acquire(keys=[self.key(tenant_id)], args=[maximum, self._lease_ms, owner]))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import mcp_types as types
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from controlplane.database import DATABASE_UNAVAILABLE, WriteNotStored, database_outage
 from controlplane.ops.logging import call_context, set_tenant
@@ -116,9 +116,9 @@ class Pipeline:
         call of that tool. Returns the tool's payload. A hidden tool and a missing object get the same
         answer (`not_found`), so a caller cannot tell what exists from what it may not see."""
 
-        def execute(tool, principal, args) -> tuple[dict, str]:
+        def execute(tool, principal, call: ToolCall) -> tuple[dict, str]:
             try:
-                return self._handle(tool, principal, args), AuditOutcome.OK
+                return self._handle(tool, call), AuditOutcome.OK
             except NotFound:
                 refusal = not_found()
                 refusal.outcome = AuditOutcome.INVALID  # audited apart from a hidden tool's DENIED
@@ -131,7 +131,9 @@ class Pipeline:
         )
 
     def _governed(self, caller: CallerInfo, name: str, arguments, *, target, strict_context, hidden, execute):
-        close_old_connections()
+        # The one database alias the calls use: a connection past its age or broken since its last use is replaced
+        # (Django's close_old_connections does the same for every alias).
+        connection.close_if_unusable_or_obsolete()
         started = time.perf_counter()
         principal: Principal | None = None
         with call_context(request_id=str(caller.request_id), tool=name):
@@ -146,24 +148,26 @@ class Pipeline:
                     raise hidden()
                 with stage("validate"):
                     args = tool.parse(arguments)
+                    # What the precheck found (the validated values) goes to the handler, which need not check again.
+                    checked = None
                     if tool.precheck is not None:
-                        self._domain(tool, tool.precheck, ToolCall(principal=principal, args=args, contexts=self.contexts))
+                        checked = self._domain(tool, tool.precheck, ToolCall(principal, args, self.contexts))
                 with stage("rate_limit"):
                     self.limiter.check_rate(principal, tool)
                 with self.limiter.concurrency(principal):
                     with stage("capacity"):
                         self.limiter.check_capacity(principal, tool, args)
                     with stage("execute"):
-                        result, outcome = execute(tool, principal, args)
+                        result, outcome = execute(tool, principal, ToolCall(principal, args, self.contexts, checked))
             except Refusal as refusal:
                 self._record(caller, principal, name, target, refusal.outcome, started, refusal)
                 raise
             self._record(caller, principal, name, target, outcome, started)
         return result
 
-    def _tool_result(self, tool, principal: Principal, args) -> tuple[types.CallToolResult, str]:
+    def _tool_result(self, tool, principal: Principal, call: ToolCall) -> tuple[types.CallToolResult, str]:
         try:
-            payload = self._handle(tool, principal, args)
+            payload = self._handle(tool, call)
         except NotFound as exc:
             # Something the model should read and act on, not a protocol failure.
             return _tool_error(exc.message, exc.code), AuditOutcome.OK
@@ -171,10 +175,10 @@ class Pipeline:
             return _tool_error(exc.message, exc.code), AuditOutcome.ERROR
         return _tool_result(payload), AuditOutcome.OK
 
-    def _handle(self, tool, principal: Principal, args) -> dict:
+    def _handle(self, tool, call: ToolCall) -> dict:
         """Run the handler. Refusals come out as Refusal; NotFound and other DataPlaneErrors (failures the
         caller should read) come out as they are, for the adapter to shape."""
-        return self._domain(tool, tool.handler, ToolCall(principal=principal, args=args, contexts=self.contexts))
+        return self._domain(tool, tool.handler, call)
 
     def _domain(self, tool, function: Callable[[ToolCall], dict | None], call: ToolCall):
         try:

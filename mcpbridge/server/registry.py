@@ -28,13 +28,15 @@ class Capacity:
     seconds: int = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ToolCall:
-    """What a handler gets: the caller in its current context, its validated arguments, and the caller's state."""
+    """What a handler gets: the caller in its current context, its validated arguments, and the caller's state;
+    for a tool with a precheck, also what the precheck returned for this call (its validated values)."""
 
     principal: Principal
     args: Any
     contexts: Any  # mcpbridge.server.callers.ContextStore
+    checked: Any = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ class Tool:
     capability: str | None = None
     # Checks of the arguments against the tenant's limits that need no backend (sizes): run before any rate
     # limit, so a call that can never succeed is refused as such instead of being told to retry.
-    precheck: Callable[[ToolCall], None] | None = None
+    # What it returns reaches the handler as ToolCall.checked.
+    precheck: Callable[[ToolCall], Any] | None = None
     cost: int = 1
     capacity: tuple[Capacity, ...] = ()
     read_only: bool = False  # advertised to clients as readOnlyHint

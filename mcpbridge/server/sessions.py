@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -186,13 +186,15 @@ class SessionRegistry:
             self._live.pop(live.record_id, None)
 
     def flush(self) -> None:
-        """Write request counts and last-seen times of live sessions."""
+        """Write request counts and last-seen times of live sessions: one UPDATE for every session that had
+        requests since the last flush (per _FLUSH_BATCH of them), not one per session."""
+        seen = []
         for live in self.live():
             count, live.unflushed_requests = live.unflushed_requests, 0
             if count:
-                McpSession.objects.filter(pk=live.record_id).update(
-                    request_count=F("request_count") + count, last_seen_at=live.last_seen_at
-                )
+                seen.append((live.record_id, count, live.last_seen_at))
+        for start in range(0, len(seen), _FLUSH_BATCH):
+            _add_requests(seen[start : start + _FLUSH_BATCH])
 
     def end(self, live: LiveSession, reason: str, why: str = "") -> None:
         """End a session of this process: its last requests are counted, the end recorded and audited."""
@@ -238,6 +240,37 @@ class SessionRegistry:
         lives = self.live()
         if lives:
             self._end_rows([live.record_id for live in lives], reason, reason)
+
+
+# Sessions written by one UPDATE: each costs four parameters, well under every database's limit per statement.
+_FLUSH_BATCH = 500
+
+
+def _add_requests(seen: list[tuple[str, int, datetime]]) -> None:
+    """Add each session's new requests to its count and set its last-seen time, in one statement (plain SQL:
+    compiling the equivalent queryset of CASE expressions cost ten times the statement for 32 sessions)."""
+    connection = connections[router.db_for_write(McpSession)]
+    meta = McpSession._meta
+    quote = connection.ops.quote_name
+    pk, count_column, seen_column = (
+        quote(meta.get_field(name).column) for name in ("id", "request_count", "last_seen_at")
+    )
+    ids = [meta.pk.get_db_prep_value(record_id, connection) for record_id, _, _ in seen]
+    last_seen = meta.get_field("last_seen_at")
+    counts = [value for record_id, (_, count, _) in zip(ids, seen, strict=True) for value in (record_id, count)]
+    times = [
+        value
+        for record_id, (_, _, at) in zip(ids, seen, strict=True)
+        for value in (record_id, last_seen.get_db_prep_value(at, connection))
+    ]
+    whens = " ".join(["WHEN %s THEN %s"] * len(seen))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {count_column} = {count_column} + (CASE {pk} {whens} ELSE 0 END), "
+            f"{seen_column} = (CASE {pk} {whens} ELSE {seen_column} END) "
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})",
+            [*counts, *times, *ids],
+        )
 
 
 def _open_sessions(tenant_id: str, idle_seconds: int):

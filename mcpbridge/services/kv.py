@@ -64,8 +64,17 @@ def kv_set_check(*, principal, key: str, value: str, ttl_seconds: int | None = N
     return key, size, validate_ttl(ttl_seconds)
 
 
-def kv_set(*, principal, key: str, value: str, ttl_seconds: int | None = None) -> dict:
-    key, size, ttl = kv_set_check(principal=principal, key=key, value=value, ttl_seconds=ttl_seconds)
+def kv_set(
+    *,
+    principal,
+    key: str,
+    value: str,
+    ttl_seconds: int | None = None,
+    checked: tuple[str, int, int | None] | None = None,
+) -> dict:
+    """`checked`: what kv_set_check returned for these same arguments earlier in this call (the pipeline's
+    precheck), so the checks do not run twice; without it they run here."""
+    key, size, ttl = checked or kv_set_check(principal=principal, key=key, value=value, ttl_seconds=ttl_seconds)
     # Whole seconds: DynamoDB's TTL attribute is an epoch number, and both adapters must agree.
     expires_at = (_now() + timedelta(seconds=ttl)).replace(microsecond=0) if ttl else None
     store = data_plane().kv

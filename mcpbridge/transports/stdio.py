@@ -12,6 +12,7 @@ request gets an answer and the process is gone within 5 s of EOF.
 import json
 import logging
 import os
+from collections.abc import Awaitable, Callable
 
 import anyio
 import mcp_types as types
@@ -54,52 +55,80 @@ async def serve_stdio(raw_key: str) -> None:
     server.middleware.insert(0, track)
 
     async with stdio_server() as (read_stream, write_stream):
-        held_send, held_receive = anyio.create_memory_object_stream(0)
-        async with anyio.create_task_group() as tg:
 
-            async def end_session(live) -> None:
-                # A stdio process is one session: ending the session ends the process. The SDK reads stdin
-                # in a worker thread that cancellation cannot interrupt, so after recording the end, exit.
-                logger.warning("MCP session ended (%s); exiting", live.end_reason)
-                await runtime.shutdown()
-                os._exit(0)
+        async def end_session(live) -> None:
+            # A stdio process is one session: ending the session ends the process. The SDK reads stdin
+            # in a worker thread that cancellation cannot interrupt, so after recording the end, exit.
+            logger.warning("MCP session ended (%s); exiting", live.end_reason)
+            await runtime.shutdown()
+            os._exit(0)
 
-            runtime.close_session = end_session
+        runtime.close_session = end_session
 
-            async def pump() -> None:
-                async with held_send:
-                    async for message in read_stream:
-                        if isinstance(message, Exception):
-                            await write_stream.send(SessionMessage(unreadable_message_error(message)))
-                            continue
-                        await held_send.send(message)
-                    # Let the last request reach its handler (a few loop turns) before counting what runs.
-                    await anyio.sleep(0.05)
-                    if not await runtime.drained(STDIO_DRAIN_SECONDS):
-                        await abandon_running_calls()
+        async def at_eof() -> None:
+            # Let the last request reach its handler (a few loop turns) before counting what runs.
+            await anyio.sleep(0.05)
+            if not await runtime.drained(STDIO_DRAIN_SECONDS):
+                await abandon_running_calls()
 
-            async def abandon_running_calls() -> None:
-                logger.warning("%d call(s) still running %.1f s after stdin EOF; answering them and exiting",
-                               len(running), STDIO_DRAIN_SECONDS)
-                for request_id in list(running):
-                    error = types.ErrorData(code=BACKEND_FAILURE, message=SHUTDOWN_MESSAGE, data={"reason": "shutting_down"})
-                    await write_stream.send(SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)))
-                await anyio.sleep(_ANSWER_FLUSH_SECONDS)
+        async def abandon_running_calls() -> None:
+            logger.warning("%d call(s) still running %.1f s after stdin EOF; answering them and exiting",
+                           len(running), STDIO_DRAIN_SECONDS)
+            for request_id in list(running):
+                error = types.ErrorData(code=BACKEND_FAILURE, message=SHUTDOWN_MESSAGE, data={"reason": "shutting_down"})
+                await write_stream.send(SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=request_id, error=error)))
+            await anyio.sleep(_ANSWER_FLUSH_SECONDS)
 
-                def record_shutdown():
-                    runtime.sessions.end_all(McpSession.EndReason.SERVER_SHUTDOWN)
-                    runtime.telemetry.flush()
+            def record_shutdown():
+                runtime.sessions.end_all(McpSession.EndReason.SERVER_SHUTDOWN)
+                runtime.telemetry.flush()
 
-                with anyio.move_on_after(_BOOKKEEPING_SECONDS):
-                    await to_thread.run_sync(record_shutdown, abandon_on_cancel=True)
-                os._exit(0)
+            with anyio.move_on_after(_BOOKKEEPING_SECONDS):
+                await to_thread.run_sync(record_shutdown, abandon_on_cancel=True)
+            os._exit(0)
 
-            async def serve() -> None:
-                await server.run(held_receive, write_stream, server.create_initialization_options())
-                tg.cancel_scope.cancel()
+        held = HeldInput(read_stream, write_stream, at_eof)
+        await server.run(held, write_stream, server.create_initialization_options())
 
-            tg.start_soon(pump)
-            tg.start_soon(serve)
+
+class HeldInput:
+    """The server's read side: stdin's messages as the SDK parsed them, with a line it could not parse answered
+    here (the server keeps serving), and the end of input held back until `at_eof` has run (the drain).
+
+    It wraps the SDK's stream instead of forwarding through another stream, which would cost every request
+    two more task switches."""
+
+    def __init__(self, read_stream, write_stream, at_eof: Callable[[], Awaitable[None]]):
+        self._read, self._write, self._at_eof = read_stream, write_stream, at_eof
+
+    async def receive(self) -> SessionMessage:
+        while True:
+            try:
+                message = await self._read.receive()
+            except anyio.EndOfStream:
+                await self._at_eof()
+                raise
+            if not isinstance(message, Exception):
+                return message
+            await self._write.send(SessionMessage(unreadable_message_error(message)))
+
+    def __aiter__(self) -> "HeldInput":
+        return self
+
+    async def __anext__(self) -> SessionMessage:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self._read.aclose()
+
+    async def __aenter__(self) -> "HeldInput":
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()
 
 
 def unreadable_message_error(exc: Exception) -> types.JSONRPCError:

@@ -61,14 +61,24 @@ def audit_record_many(events: Iterable[dict]) -> int:
     """
     db = router.db_for_write(AuditEvent)
     connection = connections[db]
-    now = timezone.now()
-    rows = [_row(connection, now, **event) for event in events]
+    field = AuditEvent._meta.get_field
+    # The same for every row of the batch: prepared once.
+    created_at = field("created_at").get_db_prep_value(timezone.now(), connection)
+    tenant_field, tenants = field("tenant"), {None: None}
+
+    def tenant(tenant_id):
+        if tenant_id not in tenants:
+            tenants[tenant_id] = tenant_field.get_db_prep_value(tenant_id, connection)
+        return tenants[tenant_id]
+
+    rows = [_row(connection, created_at, tenant, **event) for event in events]
     if rows:
         with transaction.atomic(using=db, savepoint=False), connection.cursor() as cursor:
             cursor.executemany(_insert_sql(connection), rows)
     return len(rows)
 
 
+_DETAILS = AuditEvent._meta.get_field("details")
 # Written by audit_record_many, in this order; the primary key is the database's to assign.
 _INSERT_FIELDS = ("created_at", "actor", "actor_user", "tenant", "action", "target", "outcome", "latency_ms",
                   "request_id", "details", "count", "bucket")
@@ -87,21 +97,19 @@ def _insert_sql(connection) -> str:
     return sql
 
 
-def _row(connection, now, **event) -> tuple:
+def _row(connection, created_at, tenant, **event) -> tuple:
     values = _values(**event)
-    field = AuditEvent._meta.get_field
-    tenant_id = values["tenant_id"]
     return (
-        field("created_at").get_db_prep_value(now, connection),
+        created_at,
         values["actor"],
         values["actor_user_id"],
-        None if tenant_id is None else field("tenant").get_db_prep_value(tenant_id, connection),
+        tenant(values["tenant_id"]),
         values["action"],
         values["target"],
         values["outcome"],
         values["latency_ms"],
         values["request_id"],
-        field("details").get_db_prep_value(values["details"], connection),
+        _DETAILS.get_db_prep_value(values["details"], connection),
         1,
         None,
     )

@@ -105,7 +105,7 @@ TOOLS = (
         name="kv_set",
         description="Store a key-value item, optionally expiring after ttl_seconds.",
         input_model=KvSet,
-        handler=lambda call: kv.kv_set(**_args(call)),
+        handler=lambda call: kv.kv_set(**_args(call), checked=call.checked),
         precheck=lambda call: kv.kv_set_check(**_args(call)),
         capability=Capability.KV_WRITE,
         capacity=(WRITE_UNITS,),
