@@ -24,10 +24,10 @@ from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
 from mcpbridge.server.errors import Refusal
 from mcpbridge.transports.admission import SessionAdmission
-from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_key
+from mcpbridge.transports.gate import McpGate
+from mcpbridge.transports.refusals import note_refused_key
 from mcpbridge.transports.replicas import prepare_for_replicas
 from mcpbridge.transports.stepup import StepUpChallenge
-from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
 from oauthserver.policy import is_oauth_access_token, oauth_token_holder, resolve_bearer
 from oauthserver.routes import authorization_routes
 from tenants.policy import Principal, ResolutionError
@@ -113,16 +113,17 @@ def build_http_app(*, public_url: str | None = None, authorization_server: bool 
         token_verifier=ApiKeyTokenVerifier(resource=public_url + MCP_PATH),
     )
     if authorization_server:
-        # Ahead of the SDK's own metadata route, so the resource metadata lists the capabilities as scopes.
-        app.router.routes[:0] = authorization_routes(issuer=public_url, resource=public_url + MCP_PATH)
-    app.add_middleware(
-        StepUpChallenge,
+        # Ahead of the SDK's own metadata route, so the resource metadata lists the capabilities as scopes; behind
+        # /mcp itself, which the router then matches first (each route ahead of it is a pattern match per call).
+        after_mcp = next(n for n, route in enumerate(app.router.routes) if getattr(route, "path", None) == MCP_PATH) + 1
+        app.router.routes[after_mcp:after_mcp] = authorization_routes(issuer=public_url, resource=public_url + MCP_PATH)
+    step_up = StepUpChallenge(
         path=MCP_PATH,
         resource=public_url + MCP_PATH,
         resource_metadata_url=f"{public_url}/.well-known/oauth-protected-resource{MCP_PATH}",
     )
-    app.add_middleware(DatabaseUnavailableMiddleware)
-    app.add_middleware(RefusalAuditMiddleware, telemetry=runtime.telemetry)
+    # One layer of ours for the 401 audit, the 503 on a lost database and step-up (one `send` wrapper, not three).
+    app.add_middleware(McpGate, telemetry=runtime.telemetry, step_up=step_up)
     manager = server.session_manager
     prepare_for_replicas(manager)
 
