@@ -55,7 +55,9 @@ def build_server(runtime: Runtime) -> GovernedServer:
         """Every request (the handshake included) belongs to a live session, which must still be open."""
         if ctx.request_id is None:
             return await call_next(ctx)
-        live = await _guard(_audited_attach(runtime, ctx))
+        live = runtime.attached(ctx)
+        if live is None:
+            live = await _guard(_audited_attach(runtime, ctx))
         if ctx.method in _LONG_LIVED:
             return await call_next(ctx)
         runtime.call_started(live)

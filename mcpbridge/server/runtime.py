@@ -123,6 +123,18 @@ class Runtime:
         live.touch()
         return live
 
+    def attached(self, ctx) -> LiveSession | None:
+        """`attach` without its awaits for the common case, every request after a connection's first: the open
+        session already on the request's connection, touched. None when `attach` has to run."""
+        connection = getattr(ctx.session, "_connection", None)
+        if connection is None or (ctx.method != "initialize" and ctx.protocol_version in MODERN_PROTOCOL_VERSIONS):
+            return None
+        live = connection.state.get(_LIVE)
+        if live is None or live.ended:
+            return None
+        live.touch()
+        return live
+
     def live_for(self, ctx) -> LiveSession | None:
         connection = getattr(ctx.session, "_connection", None)
         live = connection.state.get(_LIVE) if connection is not None else None

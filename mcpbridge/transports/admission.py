@@ -102,12 +102,15 @@ class SessionAdmission:
 
 
 def _opens_session(scope) -> bool:
+    # Runs for every request: one pass over the headers, stopping at a session id (any request but the first).
     if scope.get("method") != "POST":
         return False
-    headers = dict(scope.get("headers") or [])
-    if _SESSION_HEADER in headers:
-        return False
-    version = headers.get(_VERSION_HEADER)
+    version = None
+    for name, value in scope.get("headers") or ():
+        if name == _SESSION_HEADER:
+            return False
+        if name == _VERSION_HEADER:
+            version = value
     return version is None or version.decode("latin-1") in HANDSHAKE_PROTOCOL_VERSIONS
 
 

@@ -13,9 +13,10 @@ from anyio import to_thread
 from django.conf import settings
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.routes import build_resource_metadata_url
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
-from pydantic import PrivateAttr
+from pydantic import AnyHttpUrl, PrivateAttr
 from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 
@@ -24,10 +25,10 @@ from mcpbridge.models import McpSession
 from mcpbridge.server import Runtime, build_server
 from mcpbridge.server.errors import Refusal
 from mcpbridge.transports.admission import SessionAdmission
-from mcpbridge.transports.refusals import RefusalAuditMiddleware, note_refused_key
+from mcpbridge.transports.gate import McpGate
+from mcpbridge.transports.refusals import note_refused_key
 from mcpbridge.transports.replicas import prepare_for_replicas
 from mcpbridge.transports.stepup import StepUpChallenge
-from mcpbridge.transports.unavailable import DatabaseUnavailableMiddleware
 from oauthserver.policy import is_oauth_access_token, oauth_token_holder, resolve_bearer, resolve_known_bearer
 from oauthserver.routes import authorization_routes
 from tenants.policy import Principal, ResolutionError
@@ -117,22 +118,28 @@ def build_http_app(*, public_url: str | None = None, authorization_server: bool 
             allowed_hosts=settings.MCP_ALLOWED_HOSTS,
             allowed_origins=settings.MCP_ALLOWED_ORIGINS,
         ),
+        # The RFC 9728 metadata route from the SDK; its bearer check (three ASGI layers with no token verifier
+        # given here) is done by the gate below, in one.
         auth=AuthSettings(
             issuer_url=public_url, resource_server_url=public_url + MCP_PATH, validate_token_resource=False
         ),
-        token_verifier=ApiKeyTokenVerifier(resource=public_url + MCP_PATH),
     )
     if authorization_server:
-        # Ahead of the SDK's own metadata route, so the resource metadata lists the capabilities as scopes.
-        app.router.routes[:0] = authorization_routes(issuer=public_url, resource=public_url + MCP_PATH)
+        # Ahead of the SDK's own metadata route, so the resource metadata lists the capabilities as scopes; behind
+        # /mcp itself, which the router then matches first (each route ahead of it is a pattern match per call).
+        after_mcp = next(n for n, route in enumerate(app.router.routes) if getattr(route, "path", None) == MCP_PATH) + 1
+        app.router.routes[after_mcp:after_mcp] = authorization_routes(issuer=public_url, resource=public_url + MCP_PATH)
+    resource_metadata_url = str(build_resource_metadata_url(AnyHttpUrl(public_url + MCP_PATH)))
+    step_up = StepUpChallenge(path=MCP_PATH, resource=public_url + MCP_PATH, resource_metadata_url=resource_metadata_url)
+    # One layer for step-up, the bearer check, the 401 audit and the 503 on a lost database (one `send` wrapper).
     app.add_middleware(
-        StepUpChallenge,
+        McpGate,
         path=MCP_PATH,
-        resource=public_url + MCP_PATH,
-        resource_metadata_url=f"{public_url}/.well-known/oauth-protected-resource{MCP_PATH}",
+        verifier=ApiKeyTokenVerifier(resource=public_url + MCP_PATH),
+        resource_metadata_url=resource_metadata_url,
+        telemetry=runtime.telemetry,
+        step_up=step_up,
     )
-    app.add_middleware(DatabaseUnavailableMiddleware)
-    app.add_middleware(RefusalAuditMiddleware, telemetry=runtime.telemetry)
     manager = server.session_manager
     prepare_for_replicas(manager)
 

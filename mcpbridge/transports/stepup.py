@@ -1,12 +1,13 @@
 """Step-up authorization on /mcp: a tools/call that needs a capability the OAuth token lacks, but the person's
 role in the current context grants, is answered 403 insufficient_scope naming the scopes to ask for, so the
-client can send the person back to the consent page. Everything else passes through untouched."""
+client can send the person back to the consent page. Everything else passes through untouched. Run by the gate
+(gate.py), which asks `inspects` first: only POSTs to /mcp with an OAuth access token are read here."""
 
 import json
 from functools import partial
 
 from anyio import to_thread
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from mcpbridge.server.callers import ContextStore
 from oauthserver.policy import is_oauth_access_token, resolve_oauth_token
@@ -27,20 +28,25 @@ def missing_scope(principal: Principal, tool: str) -> str | None:
 
 
 class StepUpChallenge:
-    def __init__(self, app: ASGIApp, *, path: str, resource: str, resource_metadata_url: str):
-        self.app, self.path, self.resource, self.metadata_url = app, path, resource, resource_metadata_url
+    """Run by the gate (gate.py) for the requests it `inspects`: POSTs to /mcp with an OAuth access token."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = _bearer(scope) if scope["type"] == "http" and scope["path"] == self.path else None
-        if scope.get("method") != "POST" or not is_oauth_access_token(token):
-            return await self.app(scope, receive, send)
+    def __init__(self, *, path: str, resource: str, resource_metadata_url: str):
+        self.path, self.resource, self.metadata_url = path, resource, resource_metadata_url
+
+    def inspects(self, scope: Scope) -> bool:
+        return scope["method"] == "POST" and scope["path"] == self.path and is_oauth_access_token(_bearer(scope))
+
+    async def screen(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """None when the request was answered 403 here; else the receive that replays its body to the app."""
         messages, body = await _read_body(receive)
         tool = _called_tool(body)
         if tool is not None:
+            token = _bearer(scope)
             scopes = await to_thread.run_sync(partial(self._challenge, token, tool))
             if scopes is not None:
-                return await self._forbidden(send, scopes)
-        await self.app(scope, _replay(messages, receive), send)
+                await self._forbidden(send, scopes)
+                return None
+        return _replay(messages, receive)
 
     def _challenge(self, token: str, tool: str) -> str | None:
         try:
