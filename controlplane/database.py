@@ -79,6 +79,27 @@ def certain_write(stored: Callable[[], bool]):
             raise WriteNotStored(f"the commit's answer was lost and the write is not stored: {exc}") from exc
 
 
+@contextmanager
+def certain_statement(stored: Callable[[], bool]):
+    """certain_write for a block that is one statement in autocommit (no BEGIN, no COMMIT of its own): the
+    statement and its commit are one round trip, so a connection lost during it leaves the outcome unknown
+    until `stored()` tells, on a new connection. Inside an outer transaction the outer one decides."""
+    if connection.in_atomic_block:
+        yield
+        return
+    try:
+        yield
+    except DATABASE_UNAVAILABLE as exc:
+        database_outage.failed(exc)
+        try:
+            connection.close()
+            found = stored()
+        except DATABASE_UNAVAILABLE:
+            raise exc from None
+        if not found:
+            raise WriteNotStored(f"the connection was lost during the write and it is not stored: {exc}") from exc
+
+
 def read_on_kept_connection(function, *args):
     """Run a short read-only unit of work in a worker thread on the thread's kept connection, with no health check
     up front (with CONN_HEALTH_CHECKS every check is a round trip to the database, and this runs on every

@@ -9,13 +9,18 @@ tenant's writes, so its quota statements stay separate, as before.
 from collections.abc import Callable
 from contextlib import nullcontext
 
-from controlplane.database import DATABASE_UNAVAILABLE, certain_write, database_outage
+from controlplane.database import DATABASE_UNAVAILABLE, certain_statement, certain_write, database_outage
 from mcpbridge.services.quotas import quota_release
 
 
 def stored_write(store, stored: Callable[[], bool]):
     """The block as one checked transaction when `store` keeps its data in the database; otherwise as is."""
     return certain_write(stored) if getattr(store, "in_database", False) else nullcontext()
+
+
+def stored_statement(store, stored: Callable[[], bool]):
+    """stored_write for a block that is a single statement of a store in the database, run in autocommit."""
+    return certain_statement(stored) if getattr(store, "in_database", False) else nullcontext()
 
 
 def release_after_write(store, *, tenant_id, limit: str, amount: int) -> None:

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone as dt_timezone
 
 from mcpbridge.dataplane import data_plane
 from mcpbridge.dataplane.ports import ConditionFailed
-from mcpbridge.services.certainty import release_after_write, stored_write
+from mcpbridge.services.certainty import release_after_write, stored_statement, stored_write
 from mcpbridge.services.errors import InvalidInput, NotFound, QuotaExceeded
 from mcpbridge.services.quotas import quota_release, quota_reserve
 from mcpbridge.services.validation import (
@@ -83,21 +83,27 @@ def kv_set(
         item = store.get(principal.namespace, key)
         return item is not None and item.value == value and item.expires_at == expires_at
 
-    with backend(_STORE), stored_write(store, stored):
+    with backend(_STORE):
         try:
-            store.put(principal.namespace, key, value, size, expires_at, must_exist=True)
+            # An existing item changes no quota: one statement, no transaction of its own.
+            with stored_statement(store, stored):
+                store.put(principal.namespace, key, value, size, expires_at, must_exist=True)
         except ConditionFailed:
-            # A new item: count it first, so concurrent writers can never pass the quota.
-            quota_reserve(
-                tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1, maximum=principal.limits[Limit.KV_ITEMS]
-            )
-            try:
-                replaced = store.put(principal.namespace, key, value, size, expires_at, must_exist=None)
-            except BaseException:
-                quota_release(tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
-                raise
-            if replaced:  # another writer created it meanwhile and already counted it
-                release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
+            with stored_write(store, stored):
+                # A new item: count it first, so concurrent writers can never pass the quota.
+                quota_reserve(
+                    tenant_id=principal.tenant_id,
+                    limit=Limit.KV_ITEMS,
+                    amount=1,
+                    maximum=principal.limits[Limit.KV_ITEMS],
+                )
+                try:
+                    replaced = store.put(principal.namespace, key, value, size, expires_at, must_exist=None)
+                except BaseException:
+                    quota_release(tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
+                    raise
+                if replaced:  # another writer created it meanwhile and already counted it
+                    release_after_write(store, tenant_id=principal.tenant_id, limit=Limit.KV_ITEMS, amount=1)
     return {"key": key, "size": size, "expires_at": _iso(expires_at)}
 
 

@@ -109,3 +109,23 @@ def test_session_bookkeeping_of_many_sessions_is_one_statement_per_flush():
     with CaptureQueriesContext(connection) as queries:
         registry.flush()  # nothing new
     assert len(queries) == 0
+
+
+def test_changing_an_existing_item_takes_no_transaction_and_a_new_one_shares_one_with_its_quota(monkeypatch):
+    from mcpbridge.dataplane.local.kv import LocalKVStore
+
+    seen = []
+    real_put = LocalKVStore.put
+
+    def put(self, namespace, key, value, size, expires_at, *, must_exist):
+        seen.append((key, must_exist, connection.in_atomic_block))
+        return real_put(self, namespace, key, value, size, expires_at, must_exist=must_exist)
+
+    monkeypatch.setattr(LocalKVStore, "put", put)
+    raw = member_key("admin")[2]
+    calls = pipeline()
+    for value in ("first", "second"):
+        result = calls.call_tool(CallerInfo(raw), "kv_set", {"key": "k", "value": value})
+        assert not result.is_error, result
+    assert seen == [("k", True, False), ("k", None, True), ("k", True, False)]
+    assert calls.call_tool(CallerInfo(raw), "kv_get", {"key": "k"}).structured_content["value"] == "second"

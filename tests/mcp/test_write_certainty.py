@@ -25,7 +25,11 @@ from mcpbridge.services.certainty import release_after_write
 from mcpbridge.services.quotas import quota_used
 from mcpbridge.services.reconcile import usage_reconcile
 from tenants.limits import Limit
-from tests.faults.database import commit_faults, terminate_this_threads_backend  # noqa: F401  (fixture)
+from tests.faults.database import (  # noqa: F401  (commit_faults is a fixture)
+    _raise_the_dead_connections_error,
+    commit_faults,
+    terminate_this_threads_backend,
+)
 from tests.mcp.helpers import member_key
 
 pytestmark = [
@@ -210,3 +214,43 @@ def test_the_outcome_stays_unknown_only_when_the_check_cannot_reach_the_database
     monkeypatch.undo()
     connection.close()
     assert caller.call("kv_get", {"key": "k"})["value"] == "v"
+
+
+def test_an_update_whose_answer_is_lost_is_answered_as_success_and_is_readable(monkeypatch):
+    """Changing an existing item is one statement in autocommit: it commits with its own answer, so a lost
+    answer leaves the outcome to be read back, not assumed."""
+    caller = Caller()
+    caller.call("kv_set", {"key": "k", "value": "old"})
+    real_put = LocalKVStore.put
+
+    def put(self, namespace, key, value, size, expires_at, *, must_exist):
+        result = real_put(self, namespace, key, value, size, expires_at, must_exist=must_exist)
+        if must_exist is True:
+            terminate_this_threads_backend()
+            _raise_the_dead_connections_error()
+        return result
+
+    monkeypatch.setattr(LocalKVStore, "put", put)
+    assert caller.call("kv_set", {"key": "k", "value": "new"})["key"] == "k"
+    monkeypatch.undo()
+    assert caller.call("kv_get", {"key": "k"})["value"] == "new"
+    assert caller.used(Limit.KV_ITEMS) == 1
+
+
+def test_an_update_whose_connection_is_lost_before_it_reports_not_stored_and_keeps_the_old_value(monkeypatch):
+    caller = Caller()
+    caller.call("kv_set", {"key": "k", "value": "old"})
+    real_put = LocalKVStore.put
+
+    def put(self, namespace, key, value, size, expires_at, *, must_exist):
+        if must_exist is True:
+            terminate_this_threads_backend()
+        return real_put(self, namespace, key, value, size, expires_at, must_exist=must_exist)
+
+    monkeypatch.setattr(LocalKVStore, "put", put)
+    with pytest.raises(Refusal) as refusal:
+        caller.pipeline.call_tool(CallerInfo(caller.raw), "kv_set", {"key": "k", "value": "new"})
+    assert (refusal.value.code, refusal.value.message) == (BACKEND_FAILURE, NOT_STORED_MESSAGE)
+    monkeypatch.undo()
+    assert caller.call("kv_get", {"key": "k"})["value"] == "old"
+    assert caller.used(Limit.KV_ITEMS) == 1
