@@ -1,5 +1,5 @@
-"""Streamable HTTP: bearer API keys through the SDK's token verifier, RFC 9728 metadata, DNS-rebinding
-protection from settings. Used by `runmcp --transport http` and mounted at /mcp in the main ASGI app."""
+"""Streamable HTTP: bearer API keys and OAuth access tokens checked by our token verifier in one gate (gate.py),
+RFC 9728 metadata, DNS-rebinding protection from settings. Used by `runmcp --transport http` and mounted at /mcp in the main ASGI app."""
 
 import asyncio
 import logging
