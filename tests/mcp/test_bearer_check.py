@@ -49,6 +49,13 @@ def health_checks(monkeypatch):
     return checked
 
 
+@pytest.fixture
+def version_file(settings, tmp_path):
+    """The shared policy version file: SQLite has it by default, PostgreSQL only when configured."""
+    if connections["default"].vendor != "sqlite":
+        settings.POLICY_VERSION_FILE = str(tmp_path / "policy-version")
+
+
 def _verify(verifier: ApiKeyTokenVerifier, token: str, times: int):
     async def main():
         return [await verifier.verify_token(token) for _ in range(times)]
@@ -56,7 +63,7 @@ def _verify(verifier: ApiKeyTokenVerifier, token: str, times: int):
     return anyio.run(main)
 
 
-def test_an_api_key_costs_one_hop_the_first_time_and_none_while_policy_is_unchanged(mcp_db, hops, health_checks):
+def test_an_api_key_costs_one_hop_the_first_time_and_none_while_policy_is_unchanged(mcp_db, hops, health_checks, version_file):
     membership, key, raw = member_key("user")
     verified = _verify(ApiKeyTokenVerifier(resource=RESOURCE), raw, 3)
     assert all(access.client_id == key.prefix for access in verified)
@@ -74,7 +81,7 @@ def test_without_the_version_file_every_api_key_check_takes_one_hop(mcp_db, hops
     assert health_checks == []
 
 
-def test_a_revocation_refuses_the_next_request_without_a_hop_in_between(mcp_db, hops):
+def test_a_revocation_refuses_the_next_request_without_a_hop_in_between(mcp_db, hops, version_file):
     from tenants.services import Actor, api_key_revoke
 
     membership, key, raw = member_key("user")
@@ -84,7 +91,7 @@ def test_a_revocation_refuses_the_next_request_without_a_hop_in_between(mcp_db, 
     assert _verify(verifier, raw, 1) == [None]
 
 
-def test_a_suspended_tenant_is_let_through_for_the_pipeline_to_answer_from_memory_too(mcp_db, hops):
+def test_a_suspended_tenant_is_let_through_for_the_pipeline_to_answer_from_memory_too(mcp_db, hops, version_file):
     from tenants.policy import ResolutionError
     from tenants.services import Actor, tenant_suspend
 
@@ -111,7 +118,7 @@ def test_unknown_keys_still_get_no_token(mcp_db, hops):
     assert _verify(ApiKeyTokenVerifier(resource=RESOURCE), raw[:-4] + "xxxx", 1) == [None]
 
 
-def test_an_oauth_token_costs_one_hop_the_first_time_and_none_while_policy_is_unchanged(mcp_db, hops):
+def test_an_oauth_token_costs_one_hop_the_first_time_and_none_while_policy_is_unchanged(mcp_db, hops, version_file):
     membership, key, _ = member_key("user")
     tokens = oauth_tokens(membership)
     verified = _verify(ApiKeyTokenVerifier(resource=RESOURCE), tokens.access_token, 3)
@@ -120,7 +127,7 @@ def test_an_oauth_token_costs_one_hop_the_first_time_and_none_while_policy_is_un
     assert len(hops) == 1
 
 
-def test_a_revoked_oauth_token_is_refused_on_the_next_request(mcp_db, hops):
+def test_a_revoked_oauth_token_is_refused_on_the_next_request(mcp_db, hops, version_file):
     from oauthserver.models import OAuthToken
     from oauthserver.services.tokens import refresh_token_rotate, token_revoke
     from tenants.policy.keys import key_digest
@@ -139,7 +146,7 @@ def test_a_revoked_oauth_token_is_refused_on_the_next_request(mcp_db, hops):
     assert _verify(verifier, tokens.access_token, 1) == [None]
 
 
-def test_an_oauth_token_for_another_resource_is_refused_from_memory_too(mcp_db, hops):
+def test_an_oauth_token_for_another_resource_is_refused_from_memory_too(mcp_db, hops, version_file):
     membership, _, _ = member_key("user")
     tokens = oauth_tokens(membership)
     assert None not in _verify(ApiKeyTokenVerifier(resource=RESOURCE), tokens.access_token, 1)
