@@ -69,14 +69,7 @@ def certain_write(stored: Callable[[], bool]):
     except DATABASE_UNAVAILABLE as exc:
         if not reached_commit:
             raise WriteNotStored(f"the connection was lost before the commit: {exc}") from exc
-        database_outage.failed(exc)
-        try:
-            connection.close()
-            found = stored()
-        except DATABASE_UNAVAILABLE:
-            raise exc from None
-        if not found:
-            raise WriteNotStored(f"the commit's answer was lost and the write is not stored: {exc}") from exc
+        _settle(exc, stored, "the commit's answer was lost and the write is not stored")
 
 
 @contextmanager
@@ -90,14 +83,20 @@ def certain_statement(stored: Callable[[], bool]):
     try:
         yield
     except DATABASE_UNAVAILABLE as exc:
-        database_outage.failed(exc)
-        try:
-            connection.close()
-            found = stored()
-        except DATABASE_UNAVAILABLE:
-            raise exc from None
-        if not found:
-            raise WriteNotStored(f"the connection was lost during the write and it is not stored: {exc}") from exc
+        _settle(exc, stored, "the connection was lost during the write and it is not stored")
+
+
+def _settle(exc: Exception, stored: Callable[[], bool], not_stored: str) -> None:
+    """After `exc` left a write's outcome unknown: read it back on a new connection. Stored: return (success).
+    Not stored: WriteNotStored. The read cannot reach the database either: `exc` itself (genuinely unknown)."""
+    database_outage.failed(exc)
+    try:
+        connection.close()
+        found = stored()
+    except DATABASE_UNAVAILABLE:
+        raise exc from None
+    if not found:
+        raise WriteNotStored(f"{not_stored}: {exc}") from exc
 
 
 def read_on_kept_connection(function, *args):

@@ -42,3 +42,28 @@ def make_key(membership, **kwargs):
     """Return (ApiKey, raw key)."""
     kwargs.setdefault("name", "test key")
     return api_key_issue(membership=membership, actor=ACTOR, **kwargs)
+
+
+def revoke_in_another_process(key) -> None:
+    """Revoke `key` from a separate `manage.py shell` on this test's database (and its POLICY_VERSION_FILE)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "controlplane.settings"}
+    db = settings.DATABASES["default"]
+    if connection.vendor == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    else:
+        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        env["POLICY_VERSION_FILE"] = settings.POLICY_VERSION_FILE
+    script = (
+        "from tenants.models import ApiKey; from tenants.services import Actor, api_key_revoke; "
+        f"api_key_revoke(api_key=ApiKey.objects.get(pk='{key.pk}'), actor=Actor('other-process'))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=root, env=env, check=True, timeout=60)

@@ -1,13 +1,7 @@
 """The resolver is cached, and every change to one of its inputs is seen by the next resolution."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from tenants.capabilities import Capability
 from tenants.limits import Limit
@@ -23,9 +17,8 @@ from tenants.services import (
     tenant_resume,
     tenant_suspend,
 )
-from tests.factories import ACTOR, make_key, make_member, make_tenant
+from tests.factories import ACTOR, make_key, make_member, make_tenant, revoke_in_another_process
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -95,17 +88,7 @@ def test_revocation_in_another_process_is_seen_by_this_process():
     membership = make_member(make_tenant(), "user")
     key, raw = make_key(membership)
     resolve_api_key(raw)  # cached in this process's memory cache
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "controlplane.settings"}
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    else:
-        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    script = (
-        "from tenants.models import ApiKey; from tenants.services import Actor, api_key_revoke; "
-        f"api_key_revoke(api_key=ApiKey.objects.get(pk='{key.pk}'), actor=Actor('other-process'))"
-    )
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
+    revoke_in_another_process(key)
     with pytest.raises(ResolutionError) as info:
         resolve_api_key(raw)
     assert info.value.reason == ResolutionFailure.REVOKED

@@ -3,12 +3,9 @@ file can be wrong (behind, half written, unwritable, replaced) costs database re
 past the moment the change was committed (or, for a file nobody could update, past TRUST_SECONDS)."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 
 from tenants.models.policy_state import PolicyState
@@ -17,9 +14,8 @@ from tenants.policy import version_file as version_file_module
 from tenants.policy.version import known_policy_version, policy_version, stored_policy_version, version_file
 from tenants.policy.version_file import VersionFile
 from tenants.services import Actor, api_key_revoke
-from tests.factories import make_key, make_member, make_tenant
+from tests.factories import make_key, make_member, make_tenant, revoke_in_another_process
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -39,21 +35,6 @@ def _shared() -> VersionFile:
     shared = version_file()
     assert shared is not None, "SQLite's default is a file beside the database"
     return shared
-
-
-def _revoke_elsewhere(key) -> None:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "controlplane.settings"}
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
-    else:
-        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-        env["POLICY_VERSION_FILE"] = settings.POLICY_VERSION_FILE
-    script = (
-        "from tenants.models import ApiKey; from tenants.services import Actor, api_key_revoke; "
-        f"api_key_revoke(api_key=ApiKey.objects.get(pk='{key.pk}'), actor=Actor('other-process'))"
-    )
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
 
 
 @pytest.fixture
@@ -80,7 +61,7 @@ def test_a_revocation_committed_in_another_process_is_seen_by_the_next_resolutio
     key, raw = member_key
     resolve_api_key(raw)
     resolve_api_key(raw)  # from memory, at the version the file shows
-    _revoke_elsewhere(key)
+    revoke_in_another_process(key)
     with pytest.raises(ResolutionError) as info:
         resolve_api_key(raw)
     assert info.value.reason == ResolutionFailure.REVOKED
@@ -149,7 +130,7 @@ def test_a_replaced_file_is_followed(file_setting, member_key, long_trust):
     shared.forget_trust()
     assert policy_version() == stored_policy_version()
     assert os.stat(shared.path).st_ino == os.fstat(shared._fd).st_ino
-    _revoke_elsewhere(key)
+    revoke_in_another_process(key)
     with pytest.raises(ResolutionError):
         resolve_api_key(raw)
 
